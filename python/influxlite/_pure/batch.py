@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import scan
 from .hash import fnv1a64
-from .point import decode_fields, name_of, tags_of
+from .point import classify, decode_fields, decode_value, name_of, tags_of
 from .scan import MAX_KEY_LENGTH, Reject, go_num_error
 
 MIN_NANO_TIME = -(1 << 63) + 2
@@ -29,16 +29,26 @@ def _parse_point(line: bytes, mult: int, default_time: int, unsigned: bool):
         raise Reject(scan.MISSING_MEASUREMENT)
     if len(key) > MAX_KEY_LENGTH:
         raise Reject(f"max key length exceeded: {len(key)} > {MAX_KEY_LENGTH}".encode())
-    pos, fields_start = scan.scan_fields(line, pos, unsigned)
+    checked: list[tuple[int, int]] = []
+    pos, fields_start = scan.scan_fields(line, pos, unsigned, checked)
     fields = line[fields_start:pos]
     if not fields:
         raise Reject(scan.MISSING_FIELDS)
-    for k, _ in scan.walk_fields(fields):
+    # Key sizes as InfluxDB checks them; and every value must be one the scan validated (see
+    # the Rust twin), checked after InfluxDB's own checks.
+    checked_set = set(checked)
+    undecodable = None
+    for k, v, offset in scan.walk_fields(fields):
         size = len(key) + 4 + len(k)
         if size > MAX_KEY_LENGTH:
             raise Reject(f"max key length exceeded: {size} > {MAX_KEY_LENGTH}".encode())
+        start = fields_start + offset
+        if undecodable is None and (start, start + len(v)) not in checked_set:
+            undecodable = unchecked_value_problem(v, unsigned)
     ts_start, pos = scan.scan_time(line, pos)
     if ts_start == pos:
+        if undecodable:
+            raise Reject(undecodable)
         return key, fields, default_time
     ts = line[ts_start:pos]
     value = scan.parse_int(ts)
@@ -50,7 +60,26 @@ def _parse_point(line: bytes, mult: int, default_time: int, unsigned: bool):
         raise Reject(_TIME_OUTSIDE_RANGE)
     if line[pos:].strip(b" "):
         raise Reject(scan.POINT_IS_INVALID)
+    if undecodable:
+        raise Reject(undecodable)
     return key, fields, t
+
+
+def unchecked_value_problem(raw: bytes, unsigned: bool) -> bytes | None:
+    """Why a value the scanner did not see cannot be stored, if it cannot."""
+    ftype, text = classify(raw)
+    if ftype == "string":
+        # A lone '"' is where InfluxDB's StringValue panics.
+        return scan.UNBALANCED_QUOTES if len(raw) < 2 else None
+    if ftype == "empty":
+        return scan.MISSING_FIELD_VALUE
+    if ftype == "unsigned" and not unsigned:
+        return scan.INVALID_NUMBER
+    try:
+        decode_value(ftype, text)
+    except ValueError:
+        return scan.INVALID_BOOLEAN if ftype == "boolean" else scan.INVALID_NUMBER
+    return None
 
 
 class ParsedBatch:

@@ -80,6 +80,44 @@ _TRUE = frozenset((b"1", b"t", b"T", b"TRUE", b"true", b"True"))
 _FALSE = frozenset((b"0", b"f", b"F", b"FALSE", b"false", b"False"))
 
 
+def classify(raw: bytes) -> tuple[str, bytes]:
+    """The type InfluxDB's ``FieldIterator`` gives a raw value (from its first and last bytes),
+    and the value text without an ``i``/``u`` suffix."""
+    if not raw:
+        return "empty", raw
+    first = raw[0]
+    if first == QUOTE:
+        return "string", raw
+    if first in _NUMBER_START:
+        last = raw[-1]
+        if last == 0x69:  # 'i'
+            return "integer", raw[:-1]
+        if last == 0x75:  # 'u'
+            return "unsigned", raw[:-1]
+        return "float", raw
+    return "boolean", raw
+
+
+def decode_value(ftype: str, text: bytes):
+    """The Python value of a classified field value; ``ValueError`` if it does not decode."""
+    if ftype == "string":
+        return unescape_string_field(text[1:-1] if len(text) >= 2 else b"")
+    if ftype == "integer":
+        v = parse_int(text)
+    elif ftype == "unsigned":
+        v = parse_uint(text)
+    elif ftype == "float":
+        v = parse_float(text)
+    elif ftype == "boolean":
+        v = True if text in _TRUE else False if text in _FALSE else None
+    else:
+        raise ValueError("empty field value")
+    if v is None:
+        kind = "floating point" if ftype == "float" else "bool" if ftype == "boolean" else ftype
+        raise ValueError(f'unable to parse {kind} value "{text.decode("utf-8", "replace")}"')
+    return v
+
+
 def decode_fields(buf: bytes) -> list[tuple[bytes, str, object]]:
     """Every field of a raw field set in order: (unescaped key, type name, value)."""
     out = []
@@ -88,39 +126,9 @@ def decode_fields(buf: bytes) -> list[tuple[bytes, str, object]]:
     while end < n:
         start = end
         eq = scan_to(buf, start, EQUALS)
-        key = unescape(buf[start:eq])
         vstart = min(eq + 1, n)
         vend = scan_field_value(buf, vstart)
         end = vend + 1
-        raw = buf[vstart:vend]
-        if not raw:
-            raise ValueError("empty field value")
-        first = raw[0]
-        if first == QUOTE:
-            inner = raw[1:-1] if len(raw) >= 2 else b""
-            out.append((key, "string", unescape_string_field(inner)))
-        elif first in _NUMBER_START:
-            last = raw[-1]
-            if last == 0x69:  # 'i'
-                v = parse_int(raw[:-1])
-                if v is None:
-                    raise ValueError(f'unable to parse integer value "{raw[:-1].decode("utf-8", "replace")}"')
-                out.append((key, "integer", v))
-            elif last == 0x75:  # 'u'
-                v = parse_uint(raw[:-1])
-                if v is None:
-                    raise ValueError(f'unable to parse unsigned value "{raw[:-1].decode("utf-8", "replace")}"')
-                out.append((key, "unsigned", v))
-            else:
-                f = parse_float(raw)
-                if f is None:
-                    raise ValueError(f'unable to parse floating point value "{raw.decode("utf-8", "replace")}"')
-                out.append((key, "float", f))
-        else:
-            if raw in _TRUE:
-                out.append((key, "boolean", True))
-            elif raw in _FALSE:
-                out.append((key, "boolean", False))
-            else:
-                raise ValueError(f'unable to parse bool value "{raw.decode("utf-8", "replace")}"')
+        ftype, text = classify(buf[vstart:vend])
+        out.append((unescape(buf[start:eq]), ftype, decode_value(ftype, text)))
     return out

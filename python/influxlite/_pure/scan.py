@@ -351,8 +351,9 @@ def _scan_boolean(buf: bytes, i: int) -> int:
     return i
 
 
-def scan_fields(buf: bytes, i: int, unsigned_enabled: bool) -> tuple[int, int]:
-    """Scans the field set from ``i``: returns (position after it, start of the fields)."""
+def scan_fields(buf: bytes, i: int, unsigned_enabled: bool, checked: list) -> tuple[int, int]:
+    """Scans the field set from ``i``: returns (position after it, start of the fields).
+    ``checked`` receives the (start, end) of every number and boolean value validated."""
     n = len(buf)
     start = skip_whitespace(buf, i)
     i = start
@@ -379,10 +380,14 @@ def scan_fields(buf: bytes, i: int, unsigned_enabled: bool) -> tuple[int, int]:
             if nxt == COMMA or nxt == SPACE:
                 raise Reject(MISSING_FIELD_VALUE)
             if nxt in _NUMERIC or nxt == MINUS or nxt == 0x4E or nxt == 0x6E:
-                i = _scan_number(buf, i + 1, unsigned_enabled)
+                end = _scan_number(buf, i + 1, unsigned_enabled)
+                checked.append((i + 1, end))
+                i = end
                 continue
             if nxt != QUOTE:
-                i = _scan_boolean(buf, i + 1)
+                end = _scan_boolean(buf, i + 1)
+                checked.append((i + 1, end))
+                i = end
                 continue
         if c == COMMA and not quoted:
             commas += 1
@@ -434,13 +439,14 @@ def scan_field_value(buf: bytes, i: int) -> int:
 
 
 def walk_fields(buf: bytes):
-    """Yields the raw (key, value) pairs of a field set as InfluxDB's ``walkFields`` does."""
-    while buf:
-        i = scan_to(buf, 0, EQUALS)
-        key = buf[:i]
+    """Yields (raw key, raw value, offset of the value in ``buf``) for each field, as InfluxDB's
+    ``walkFields`` splits them."""
+    base = 0
+    while base < len(buf):
+        i = scan_to(buf, base, EQUALS)
+        key = buf[base:i]
         if i + 2 > len(buf):
             raise Reject(b"invalid value: field-key=" + key)
-        rest = buf[i + 1 :]
-        end = scan_field_value(rest, 0)
-        yield key, rest[:end]
-        buf = rest[end + 1 :]
+        end = scan_field_value(buf, i + 1)
+        yield key, buf[i + 1 : end], i + 1
+        base = end + 1

@@ -5,6 +5,7 @@ use super::scan::{
     scan_fields, scan_key, scan_line, scan_time, skip_whitespace, walk_fields, Key,
     MAX_KEY_LENGTH,
 };
+use super::point::{classify, FieldType, RawField};
 use super::time::Precision;
 
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +71,7 @@ pub fn parse(buf: &[u8], opts: &ParseOptions) -> Parsed {
         ..Default::default()
     };
     let default_time = opts.precision.truncate(opts.default_time);
-    let mut indices: Vec<usize> = Vec::with_capacity(16);
+    let mut scratch = Scratch::default();
     let n = buf.len();
     let mut pos = 0;
     while pos < n {
@@ -93,7 +94,7 @@ pub fn parse(buf: &[u8], opts: &ParseOptions) -> Parsed {
         }
         let line = &block[start..];
         let base = block_start + start;
-        match parse_point(line, opts, default_time, &mut indices, &mut out.arena) {
+        match parse_point(line, opts, default_time, &mut scratch, &mut out.arena) {
             Ok((key, fs, fe, time)) => {
                 let (ks, ke, in_arena) = match key {
                     Key::InLine(s, e) => (base + s, base + e, false),
@@ -118,15 +119,22 @@ pub fn parse(buf: &[u8], opts: &ParseOptions) -> Parsed {
     out
 }
 
+/// Buffers reused from line to line.
+#[derive(Default)]
+struct Scratch {
+    tag_starts: Vec<usize>,
+    checked_values: Vec<(usize, usize)>,
+}
+
 fn parse_point(
     buf: &[u8],
     opts: &ParseOptions,
     default_time: i64,
-    indices: &mut Vec<usize>,
+    scratch: &mut Scratch,
     arena: &mut Vec<u8>,
 ) -> Result<(Key, usize, usize, i64), Reason> {
     let arena_mark = arena.len();
-    let result = parse_point_inner(buf, opts, default_time, indices, arena);
+    let result = parse_point_inner(buf, opts, default_time, scratch, arena);
     if result.is_err() {
         arena.truncate(arena_mark);
     }
@@ -137,10 +145,10 @@ fn parse_point_inner(
     buf: &[u8],
     opts: &ParseOptions,
     default_time: i64,
-    indices: &mut Vec<usize>,
+    scratch: &mut Scratch,
     arena: &mut Vec<u8>,
 ) -> Result<(Key, usize, usize, i64), Reason> {
-    let (pos, key) = scan_key(buf, indices, arena)?;
+    let (pos, key) = scan_key(buf, &mut scratch.tag_starts, arena)?;
     let key_len = match key {
         Key::InLine(s, e) | Key::Sorted(s, e) => e - s,
     };
@@ -150,23 +158,39 @@ fn parse_point_inner(
     if key_len > MAX_KEY_LENGTH {
         return Err(Reason::MaxKeyLength(key_len));
     }
-    let (pos, fields_start) = scan_fields(buf, pos, opts.unsigned)?;
+    let checked = &mut scratch.checked_values;
+    let (pos, fields_start) = scan_fields(buf, pos, opts.unsigned, checked)?;
     let fields = &buf[fields_start..pos];
     if fields.is_empty() {
         return Err(Reason::MissingFields);
     }
-    // Every field key must fit in a TSM series key (`key#!~#field`).
+    // Every field key must fit in a TSM series key (`key#!~#field`). And every value must be
+    // one the scan above validated: InfluxDB's field iterator splits some odd lines
+    // differently from its scanner, accepts the line and then fails to decode a value when
+    // writing it (a 500 for the whole batch). influxlite rejects such a line, after InfluxDB's
+    // own checks so that a line InfluxDB rejects keeps InfluxDB's reason.
     let mut too_long = None;
-    walk_fields(fields, |k, _| {
+    let mut undecodable = None;
+    let mut cursor = 0;
+    walk_fields(fields, |k, v| {
         let size = key_len + 4 + k.len();
         if size > MAX_KEY_LENGTH {
-            too_long = Some(size);
+            too_long = Some(Reason::MaxKeyLength(size));
             return false;
+        }
+        if undecodable.is_none() {
+            let start = v.as_ptr() as usize - buf.as_ptr() as usize;
+            while cursor < checked.len() && checked[cursor].0 < start {
+                cursor += 1;
+            }
+            if checked.get(cursor) != Some(&(start, start + v.len())) {
+                undecodable = unchecked_value_problem(v, opts.unsigned);
+            }
         }
         true
     })?;
-    if let Some(size) = too_long {
-        return Err(Reason::MaxKeyLength(size));
+    if let Some(reason) = too_long {
+        return Err(reason);
     }
     let (mut pos, ts_start, ts_end) = scan_time(buf, pos)?;
     let time = if ts_start == ts_end {
@@ -190,5 +214,28 @@ fn parse_point_inner(
         }
         t
     };
+    if let Some(reason) = undecodable {
+        return Err(reason);
+    }
     Ok((key, fields_start, fields_start + fields.len(), time))
+}
+
+/// Why a value the scanner did not see cannot be stored, if it cannot.
+fn unchecked_value_problem(raw: &[u8], unsigned: bool) -> Option<Reason> {
+    let (ftype, text) = classify(raw);
+    let field = RawField {
+        key: std::borrow::Cow::Borrowed(&[]),
+        ftype,
+        raw: text,
+    };
+    match (ftype, field.value()) {
+        // A lone `"` is where InfluxDB's StringValue panics.
+        (FieldType::String, _) if raw.len() < 2 => Some(Reason::UnbalancedQuotes),
+        (FieldType::String, _) => None,
+        (FieldType::Empty, _) => Some(Reason::MissingFieldValue),
+        (FieldType::Unsigned, _) if !unsigned => Some(Reason::InvalidNumber),
+        (_, Ok(_)) => None,
+        (FieldType::Boolean, Err(_)) => Some(Reason::InvalidBoolean),
+        (_, Err(_)) => Some(Reason::InvalidNumber),
+    }
 }

@@ -170,6 +170,22 @@ impl<'a> RawField<'a> {
     }
 }
 
+/// The type of a raw field value as InfluxDB's `FieldIterator` decides it (from its first and
+/// last bytes), and the value text without an `i`/`u` suffix.
+#[inline]
+pub fn classify(raw: &[u8]) -> (FieldType, &[u8]) {
+    match raw.first() {
+        None => (FieldType::Empty, raw),
+        Some(b'"') => (FieldType::String, raw),
+        Some(c) if b"0123456789-.nNiIu".contains(c) => match raw[raw.len() - 1] {
+            b'i' => (FieldType::Integer, &raw[..raw.len() - 1]),
+            b'u' => (FieldType::Unsigned, &raw[..raw.len() - 1]),
+            _ => (FieldType::Float, raw),
+        },
+        Some(_) => (FieldType::Boolean, raw),
+    }
+}
+
 /// Iterates the fields of a raw field set in order (duplicates included), as InfluxDB's
 /// `FieldIterator` does.
 pub struct FieldIter<'a> {
@@ -195,23 +211,7 @@ impl<'a> Iterator for FieldIter<'a> {
         let vstart = (eq + 1).min(self.buf.len());
         let vend = scan_field_value(self.buf, vstart);
         self.end = vend + 1;
-        let mut raw = &self.buf[vstart..vend];
-        let ftype = match raw.first() {
-            None => FieldType::Empty,
-            Some(b'"') => FieldType::String,
-            Some(c) if b"0123456789-.nNiIu".contains(c) => match raw[raw.len() - 1] {
-                b'i' => {
-                    raw = &raw[..raw.len() - 1];
-                    FieldType::Integer
-                }
-                b'u' => {
-                    raw = &raw[..raw.len() - 1];
-                    FieldType::Unsigned
-                }
-                _ => FieldType::Float,
-            },
-            Some(_) => FieldType::Boolean,
-        };
+        let (ftype, raw) = classify(&self.buf[vstart..vend]);
         Some(RawField { key: unescape(key), ftype, raw })
     }
 }

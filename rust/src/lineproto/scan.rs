@@ -378,7 +378,14 @@ fn scan_boolean(buf: &[u8], mut i: usize) -> Result<usize, Reason> {
 }
 
 /// Scans the field set starting at `i`; returns (position after it, start of the fields).
-pub fn scan_fields(buf: &[u8], i: usize, unsigned_enabled: bool) -> Result<(usize, usize), Reason> {
+/// `checked` receives the range of every number and boolean value the scan validated.
+pub fn scan_fields(
+    buf: &[u8],
+    i: usize,
+    unsigned_enabled: bool,
+    checked: &mut Vec<(usize, usize)>,
+) -> Result<(usize, usize), Reason> {
+    checked.clear();
     let n = buf.len();
     let start = skip_whitespace(buf, i);
     let mut i = start;
@@ -411,11 +418,15 @@ pub fn scan_fields(buf: &[u8], i: usize, unsigned_enabled: bool) -> Result<(usiz
                 return Err(Reason::MissingFieldValue);
             }
             if is_numeric(next) || next == b'-' || next == b'N' || next == b'n' {
-                i = scan_number(buf, i + 1, unsigned_enabled)?;
+                let end = scan_number(buf, i + 1, unsigned_enabled)?;
+                checked.push((i + 1, end));
+                i = end;
                 continue;
             }
             if next != b'"' {
-                i = scan_boolean(buf, i + 1)?;
+                let end = scan_boolean(buf, i + 1)?;
+                checked.push((i + 1, end));
+                i = end;
                 continue;
             }
         }
