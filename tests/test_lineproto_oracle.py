@@ -21,7 +21,7 @@ def _same_value(a, b) -> bool:
 
 
 def assert_matches(data: bytes, records: list[dict], precision: str, now: int, uint: bool):
-    want_points, want_errors = oracle.expected(records)
+    want_points, want_errors = oracle.expected(records, uint)
     batch = _backend.backend.parse(data, precision, now, uint)
     got_errors = batch.error_messages()
     assert len(got_errors) == len(want_errors)
@@ -51,7 +51,7 @@ def test_corpus_matches_influxdb(config):
 def test_corpus_through_public_api():
     records = oracle.parse_records((oracle.FIXTURES / "lp_corpus.n.lpdump.jsonl").read_text("utf-8"))
     batch = influxlite.parse_points(CORPUS, now=0)
-    points, errors = oracle.expected(records)
+    points, errors = oracle.expected(records, False)
     assert len(batch) == len(points)
     assert [e.encode("utf-8") for e in batch.errors] == [
         e.decode("utf-8", "replace").encode("utf-8") for e in errors if e is not None

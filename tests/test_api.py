@@ -1,0 +1,77 @@
+"""The public API's argument checks and implementation selection."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import influxlite
+from influxlite import parse_points
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="data must be bytes, not str"):
+        parse_points("cpu v=1")
+    with pytest.raises(ValueError, match='invalid precision "x"'):
+        parse_points(b"cpu v=1", "x")
+    with pytest.raises(TypeError, match="precision must be str"):
+        parse_points(b"cpu v=1", 1)
+    with pytest.raises(TypeError, match="now must be an int"):
+        parse_points(b"cpu v=1", now=1.5)
+
+
+def test_bytes_like_input():
+    assert len(parse_points(bytearray(b"cpu v=1 1"))) == 1
+    assert len(parse_points(memoryview(b"cpu v=1 1"))) == 1
+
+
+def test_backend_raw_functions_check_arguments_too():
+    from influxlite import _backend
+
+    with pytest.raises(TypeError):
+        _backend.backend.parse("cpu v=1", "n", 0, False)
+    with pytest.raises(ValueError):
+        _backend.backend.parse(b"cpu v=1", "q", 0, False)
+    batch = _backend.backend.parse(b"cpu v=1 1\ncpu v=2 2", "n", 0, False)
+    assert batch.point(-1)[4] == 2
+    with pytest.raises(IndexError):
+        batch.point(2)
+
+
+def test_now_defaults_to_the_current_time():
+    import time
+
+    before = time.time_ns()
+    (p,) = parse_points(b"cpu v=1").points
+    assert before <= p.time <= time.time_ns()
+
+
+def test_batch_is_lazy_and_indexable():
+    batch = parse_points(b"a v=1 1\nb v=2 2\n")
+    assert batch[1].name == "b" and batch[-1].name == "b"
+    assert [p.name for p in batch] == ["a", "b"]
+    assert "points=2" in repr(batch)
+
+
+def _run(code: str, **env) -> str:
+    full_env = {k: v for k, v in os.environ.items() if k != "INFLUXLITE_PURE"}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=full_env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.compares_implementations
+def test_influxlite_pure_forces_the_pure_implementation():
+    code = ("import influxlite; b = influxlite.parse_points(b'cpu,host=a v=1 5\\nbad'); "
+            "print(influxlite.implementation, len(b), b.errors[0], type(b._raw).__module__)")
+    assert _run(code, INFLUXLITE_PURE="1") == "pure 1 unable to parse 'bad': missing fields influxlite._pure.batch"
+    assert _run(code) == "native 1 unable to parse 'bad': missing fields influxlite._native"
+
+
+def test_version():
+    from influxlite import _native, _pure
+
+    assert influxlite.__version__ == _native.__version__ == _pure.__version__
