@@ -101,10 +101,10 @@ def _value(ftype: str, text: str):
 def undecodable(record: dict, uint: bool) -> bool:
     """InfluxDB accepted the line but cannot decode one of its values (its field iterator and
     its scanner split the line differently; writing it fails with a 500), or the split made an
-    unsigned value its scanner would have refused. influxlite rejects such a line at parse
+    unsigned value its scanner would have refused, or a field with an empty key. influxlite rejects such a line at parse
     time: a deliberate difference."""
-    return any(t.startswith("value-error") or t == "empty" or (t == "unsigned" and not uint)
-               for _, (t, _) in record.get("fields", []))
+    return any(t.startswith("value-error") or t == "empty" or (t == "unsigned" and not uint) or k == ""
+               for k, (t, _) in record.get("fields", []))
 
 
 def expected(records: list[dict], uint: bool) -> tuple[list[tuple], list[bytes | None]]:

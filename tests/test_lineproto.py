@@ -218,6 +218,12 @@ def test_undecodable_value_is_rejected():
     assert reason(b'\xc3\xa9cpu,\\\\,\\=\x00==\\i,value=host \\t\\\\="falsei1" -1') != ""
 
 
+def test_empty_field_key_is_rejected():
+    """InfluxDB skips the tab as whitespace and stores a field named ""; influxlite rejects it."""
+    assert reason(b"cpu \t=1 1") == "missing field key"
+    assert reason(b"cpu \x00=1") == "missing field key"
+
+
 def test_hash_is_fnv1a_of_key():
     batch = parse_points(b"cpu,host=a v=1 1\nmem v=1 1\n")
     def fnv(data: bytes) -> int:

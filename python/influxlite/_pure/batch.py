@@ -42,6 +42,8 @@ def _parse_point(line: bytes, mult: int, default_time: int, unsigned: bool):
         size = len(key) + 4 + len(k)
         if size > MAX_KEY_LENGTH:
             raise Reject(f"max key length exceeded: {size} > {MAX_KEY_LENGTH}".encode())
+        if undecodable is None and not k:  # `cpu \t=1`: see the Rust twin
+            undecodable = scan.MISSING_FIELD_KEY
         start = fields_start + offset
         if undecodable is None and (start, start + len(v)) not in checked_set:
             undecodable = unchecked_value_problem(v, unsigned)

@@ -178,6 +178,11 @@ fn parse_point_inner(
             too_long = Some(Reason::MaxKeyLength(size));
             return false;
         }
+        if undecodable.is_none() && k.is_empty() {
+            // `cpu \t=1`: the tab is skipped as whitespace, so InfluxDB's "missing field key"
+            // check never sees it and stores a field named "".
+            undecodable = Some(Reason::MissingFieldKey);
+        }
         if undecodable.is_none() {
             let start = v.as_ptr() as usize - buf.as_ptr() as usize;
             while cursor < checked.len() && checked[cursor].0 < start {
