@@ -10,3 +10,6 @@ pub use error::{LineError, Reason};
 pub use parse::{parse, ParseOptions, Parsed, PointRef};
 pub use point::{FieldIter, FieldType, FieldValue, RawField};
 pub use time::Precision;
+
+#[cfg(test)]
+mod tests;

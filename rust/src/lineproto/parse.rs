@@ -171,29 +171,36 @@ fn parse_point_inner(
     // own checks so that a line InfluxDB rejects keeps InfluxDB's reason.
     let mut too_long = None;
     let mut undecodable = None;
-    let mut cursor = 0;
-    walk_fields(fields, |k, v| {
-        let size = key_len + 4 + k.len();
-        if size > MAX_KEY_LENGTH {
-            too_long = Some(Reason::MaxKeyLength(size));
-            return false;
-        }
-        if undecodable.is_none() && k.is_empty() {
-            // `cpu \t=1`: the tab is skipped as whitespace, so InfluxDB's "missing field key"
-            // check never sees it and stores a field named "".
-            undecodable = Some(Reason::MissingFieldKey);
-        }
-        if undecodable.is_none() {
-            let start = v.as_ptr() as usize - buf.as_ptr() as usize;
-            while cursor < checked.len() && checked[cursor].0 < start {
-                cursor += 1;
+    // Without a quote or a backslash, and not starting with `=`, the field set splits the same
+    // way for the iterator as for the scan, and no field key can be too long: skip the walk.
+    let simple = key_len + 4 + fields.len() <= MAX_KEY_LENGTH
+        && fields[0] != b'='
+        && memchr::memchr2(b'"', b'\\', fields).is_none();
+    if !simple {
+        let mut cursor = 0;
+        walk_fields(fields, |k, v| {
+            let size = key_len + 4 + k.len();
+            if size > MAX_KEY_LENGTH {
+                too_long = Some(Reason::MaxKeyLength(size));
+                return false;
             }
-            if checked.get(cursor) != Some(&(start, start + v.len())) {
-                undecodable = unchecked_value_problem(v, opts.unsigned);
+            if undecodable.is_none() && k.is_empty() {
+                // `cpu \t=1`: the tab is skipped as whitespace, so InfluxDB's "missing field key"
+                // check never sees it and stores a field named "".
+                undecodable = Some(Reason::MissingFieldKey);
             }
-        }
-        true
-    })?;
+            if undecodable.is_none() {
+                let start = v.as_ptr() as usize - buf.as_ptr() as usize;
+                while cursor < checked.len() && checked[cursor].0 < start {
+                    cursor += 1;
+                }
+                if checked.get(cursor) != Some(&(start, start + v.len())) {
+                    undecodable = unchecked_value_problem(v, opts.unsigned);
+                }
+            }
+            true
+        })?;
+    }
     if let Some(reason) = too_long {
         return Err(reason);
     }

@@ -34,7 +34,16 @@ pub fn skip_whitespace(buf: &[u8], mut i: usize) -> usize {
 
 /// Returns the end of the line that starts at `i` (the index of its `\n`, or `buf.len()`).
 /// A newline inside a quoted field value does not end the line.
-pub fn scan_line(buf: &[u8], mut i: usize) -> usize {
+pub fn scan_line(buf: &[u8], i: usize) -> usize {
+    // Most lines hold no quote and no backslash: then the next newline ends the line.
+    let end = memchr::memchr(b'\n', &buf[i..]).map_or(buf.len(), |p| i + p);
+    if memchr::memchr2(b'"', b'\\', &buf[i..end]).is_none() {
+        return end;
+    }
+    scan_line_slow(buf, i)
+}
+
+fn scan_line_slow(buf: &[u8], mut i: usize) -> usize {
     let n = buf.len();
     let mut quoted = false;
     let mut fields = false;
@@ -274,6 +283,10 @@ fn scan_number(buf: &[u8], mut i: usize, unsigned_enabled: bool) -> Result<usize
     let mut scientific = false;
     while i < n {
         let c = buf[i];
+        if c.is_ascii_digit() {
+            i += 1;
+            continue;
+        }
         if c == b',' || c == b' ' {
             break;
         }
@@ -513,7 +526,7 @@ pub fn walk_fields<F: FnMut(&[u8], &[u8]) -> bool>(mut buf: &[u8], mut f: F) -> 
     Ok(())
 }
 
-/// Decimal digits with an optional leading `-`, as Go's `strconv.ParseInt(s, 10, 64)`.
+/// Decimal digits with an optional leading sign, as Go's `strconv.ParseInt(s, 10, 64)`.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
@@ -523,21 +536,35 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    let mut v: i128 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
+    let mut v: u64 = 0;
+    if digits.len() <= 18 {
+        // 18 digits cannot overflow.
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
         }
-        v = v * 10 + (c - b'0') as i128;
-        if v > (i64::MAX as i128) + 1 {
-            return None;
+    } else {
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(d as u64)?;
         }
     }
-    let v = if neg { -v } else { v };
-    if v < i64::MIN as i128 || v > i64::MAX as i128 {
-        None
-    } else {
+    if neg {
+        if v <= 1 << 63 {
+            Some((v as i64).wrapping_neg())
+        } else {
+            None
+        }
+    } else if v <= i64::MAX as u64 {
         Some(v as i64)
+    } else {
+        None
     }
 }
 
