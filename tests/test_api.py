@@ -75,3 +75,39 @@ def test_version():
     from influxlite import _native, _pure
 
     assert influxlite.__version__ == _native.__version__ == _pure.__version__
+
+
+def _progress_during(fn) -> int:
+    """How many turns this thread gets while another thread runs ``fn``, with a switch
+    interval long enough that a call holding the GIL is never preempted."""
+    import threading
+
+    inside, done, progress = threading.Event(), threading.Event(), []
+
+    def worker():
+        inside.set()
+        fn()
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    try:
+        t = threading.Thread(target=worker)
+        t.start()
+        inside.wait()
+        while not done.is_set():
+            progress.append(1)
+        t.join()
+    finally:
+        sys.setswitchinterval(old)
+    return len(progress)
+
+
+@pytest.mark.compares_implementations
+def test_native_parse_releases_the_gil():
+    from influxlite import _native
+
+    body = b"cpu,host=h1,region=r1 usage=1.5,n=12i 1600000000000000000\n" * 1_000_000
+    # Control: a call that holds the GIL (bytes.replace) leaves this thread no turns.
+    assert _progress_during(lambda: body.replace(b"h1", b"h22")) < 1000
+    assert _progress_during(lambda: _native.parse(body, "n", 0, False)) > 1000

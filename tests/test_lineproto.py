@@ -107,6 +107,12 @@ def test_partial_batch_keeps_good_points_and_errors_in_order():
     assert batch.errors == ["unable to parse 'bad': missing fields",
                             "unable to parse 'cpu,x v=3': missing tag value"]
     assert batch.error_text() == "\n".join(batch.errors)
+    assert batch.write_error_text() == (
+        "partial write: unable to parse 'bad': missing fields\n"
+        "unable to parse 'cpu,x v=3': missing tag value dropped=0")
+    only_bad = parse_points(b"cpu,host=a\n")
+    assert only_bad.write_error_text() == "unable to parse 'cpu,host=a': missing fields"
+    assert parse_points(b"cpu v=1\n").write_error_text() is None
 
 
 @pytest.mark.parametrize("text,value", [

@@ -320,6 +320,15 @@ class PointBatch:
         errs = self.errors
         return "\n".join(errs) if errs else None
 
+    def write_error_text(self) -> str | None:
+        """What InfluxDB's ``/write`` answers (HTTP 400) for this body's bad lines: the joined
+        errors when no line was good, else ``partial write: <joined errors> dropped=0`` (InfluxDB
+        counts no dropped points for parse errors). ``None`` when every line was good."""
+        text = self.error_text()
+        if text is None:
+            return None
+        return text if len(self) == 0 else f"partial write: {text} dropped=0"
+
     def keys(self) -> list[bytes]:
         return self._raw.keys()
 
