@@ -1,9 +1,12 @@
-//! influxlite's native core: InfluxDB 1.x line protocol and (later) series keys and index
-//! entries, in pure Rust; `python` (a cargo feature) adds the thin PyO3 bindings that form
-//! `influxlite._native`.
+//! influxlite's native core, in pure Rust: InfluxDB 1.x line protocol, binary series keys,
+//! TSI log entries and the hashes that place series. The `python` cargo feature adds the thin
+//! PyO3 bindings that form `influxlite._native`.
 
 pub mod hash;
 pub mod lineproto;
+pub mod logentry;
+pub mod serieskey;
+pub mod varint;
 
 #[cfg(feature = "python")]
 mod python;

@@ -2,8 +2,20 @@
 //! results to Python objects, and releasing the GIL around the heavy work.
 
 mod batch;
+mod convert;
+mod logentry;
+mod serieskey;
 
 use pyo3::prelude::*;
+
+pyo3::import_exception!(influxlite.errors, ShortBufferError);
+pyo3::import_exception!(influxlite.errors, ChecksumMismatchError);
+pyo3::import_exception!(influxlite.errors, CorruptEntryError);
+
+#[pyfunction]
+fn xxh64(data: &[u8]) -> u64 {
+    crate::hash::xxh64(data)
+}
 
 #[pymodule(gil_used = false)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -11,5 +23,19 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::ParsedBatch>()?;
     m.add_function(wrap_pyfunction!(batch::parse, m)?)?;
     m.add_function(wrap_pyfunction!(batch::fnv1a64, m)?)?;
+    m.add_function(wrap_pyfunction!(xxh64, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::encode_series_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::parse_series_key, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::read_series_key, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::read_series_key_len, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::read_series_key_measurement, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::read_series_key_tag_n, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::read_series_key_tag, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::series_key_size, m)?)?;
+    m.add_function(wrap_pyfunction!(serieskey::compare_series_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(logentry::encode_log_entry, m)?)?;
+    m.add_function(wrap_pyfunction!(logentry::encode_series_entries, m)?)?;
+    m.add_function(wrap_pyfunction!(logentry::decode_log_entry, m)?)?;
+    m.add_function(wrap_pyfunction!(logentry::scan_log_entries, m)?)?;
     Ok(())
 }
