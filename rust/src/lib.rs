@@ -5,6 +5,7 @@
 pub mod hash;
 pub mod lineproto;
 pub mod logentry;
+pub mod seriesindex;
 pub mod serieskey;
 pub mod varint;
 

@@ -123,6 +123,23 @@ pub fn parse(data: &[u8]) -> Result<(&[u8], Vec<(&[u8], &[u8])>), Truncated> {
     Ok((name, tags))
 }
 
+/// True if `key` is exactly one well-formed series key (its size prefix matches its parts).
+pub fn is_well_formed(key: &[u8]) -> bool {
+    let Ok((size, rest)) = read_len(key) else { return false };
+    if rest.len() != size {
+        return false;
+    }
+    let Ok((_, rest)) = read_measurement(rest) else { return false };
+    let Ok((n, mut rest)) = read_tag_n(rest) else { return false };
+    for _ in 0..n {
+        match read_tag(rest) {
+            Ok((_, _, r)) => rest = r,
+            Err(_) => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 /// `CompareSeriesKeys`: empty keys first, then name, then tags pairwise, then fewer tags first.
 pub fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     use std::cmp::Ordering::*;

@@ -2,6 +2,7 @@
 same bytes. ``INFLUXLITE_PURE=1`` selects it; tests run every check against both."""
 
 from .batch import ParsedBatch, parse
+from .seriesindex import SeriesIndex
 from .hash import fnv1a64, xxh64
 from .logentry import decode_log_entry, encode_log_entry, encode_series_entries, scan_log_entries
 from .serieskey import (
@@ -12,7 +13,7 @@ from .serieskey import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ParsedBatch", "compare_series_keys", "decode_log_entry", "encode_log_entry", "encode_series_entries",
+    "ParsedBatch", "SeriesIndex", "compare_series_keys", "decode_log_entry", "encode_log_entry", "encode_series_entries",
     "encode_series_keys", "fnv1a64", "parse", "parse_series_key", "read_series_key", "read_series_key_len",
     "read_series_key_measurement", "read_series_key_tag", "read_series_key_tag_n", "scan_log_entries",
     "series_key_size", "xxh64", "__version__",

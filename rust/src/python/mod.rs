@@ -4,6 +4,7 @@
 mod batch;
 mod convert;
 mod logentry;
+mod seriesindex;
 mod serieskey;
 
 use pyo3::prelude::*;
@@ -21,6 +22,7 @@ fn xxh64(data: &[u8]) -> u64 {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<batch::ParsedBatch>()?;
+    m.add_class::<seriesindex::SeriesIndex>()?;
     m.add_function(wrap_pyfunction!(batch::parse, m)?)?;
     m.add_function(wrap_pyfunction!(batch::fnv1a64, m)?)?;
     m.add_function(wrap_pyfunction!(xxh64, m)?)?;

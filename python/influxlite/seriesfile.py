@@ -1,0 +1,278 @@
+"""The series file: series key <-> series id for one database, on disk as InfluxDB 1.x lays it out.
+
+``<path>/00`` .. ``<path>/07`` are the partitions (a key goes to ``xxh64(key) % 8``); each holds
+segment files ``0000``, ``0001``, ... preallocated to 4 MiB, 8 MiB, ... 256 MiB and zero-filled,
+starting with ``SSEG\\x01``, then entries ``0x01 | id (u64 BE) | series key`` (insert) and
+``0x02 | id`` (tombstone). InfluxDB's own code reads these files and we read InfluxDB's (we do
+not write its optional ``index`` file: InfluxDB replays the segments without it, and so do we).
+
+Unlike InfluxDB, a batch that created series is fsynced before the call returns (InfluxDB only
+flushes), so an acknowledged write never refers to a series id a crash could lose. A torn or
+garbage tail after the last whole entry is cut back (zeroed) on open and overwritten by the
+next append.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Sequence
+
+from . import _backend
+from .errors import InfluxliteError
+
+PARTITION_N = 8
+SEGMENT_MAGIC = b"SSEG"
+SEGMENT_VERSION = 1
+SEGMENT_HEADER = SEGMENT_MAGIC + bytes((SEGMENT_VERSION,))
+_SEGMENT_NAME = re.compile(r"^[0-9a-f]{4}$")
+
+
+class SeriesFileError(InfluxliteError):
+    """A series file that cannot be opened or used."""
+
+
+class SeriesFileClosedError(SeriesFileError):
+    def __init__(self) -> None:
+        super().__init__("tsdb: series file closed")
+
+
+def segment_capacity(segment_id: int) -> int:
+    """InfluxDB's preallocated segment size: 4 MiB doubling up to 256 MiB."""
+    return 1 << min(22 + segment_id, 28)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class SeriesSegment:
+    """One preallocated segment file, written with ``pwrite`` at its end of data."""
+
+    def __init__(self, path: str, segment_id: int, fd: int, size: int, capacity: int) -> None:
+        self.path, self.id, self.fd = path, segment_id, fd
+        self.size = size  # end of data (where the next entry goes)
+        self.capacity = capacity
+
+    @classmethod
+    def create(cls, directory: str, segment_id: int) -> SeriesSegment:
+        path = os.path.join(directory, f"{segment_id:04x}")
+        tmp = path + ".initializing"
+        capacity = segment_capacity(segment_id)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            os.pwrite(fd, SEGMENT_HEADER, 0)
+            os.ftruncate(fd, capacity)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _fsync_dir(directory)
+        fd = os.open(path, os.O_RDWR)
+        return cls(path, segment_id, fd, len(SEGMENT_HEADER), capacity)
+
+    def can_write(self, n: int) -> bool:
+        return self.size + n <= self.capacity
+
+    def append(self, data: bytes) -> None:
+        os.pwrite(self.fd, data, self.size)
+        self.size += len(data)
+
+    def sync(self) -> None:
+        os.fsync(self.fd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class SeriesPartition:
+    def __init__(self, pid: int, path: str) -> None:
+        self.id, self.path = pid, path
+        self.segments: list[SeriesSegment] = []
+        self._dirty: set[SeriesSegment] = set()
+
+    def open(self, index) -> None:
+        os.makedirs(self.path, exist_ok=True)
+        names = sorted(n for n in os.listdir(self.path) if _SEGMENT_NAME.match(n))
+        for i, name in enumerate(names):
+            segment_id = int(name, 16)
+            path = os.path.join(self.path, name)
+            fd = os.open(path, os.O_RDWR)
+            try:
+                data = _read_all(fd)
+                if len(data) < len(SEGMENT_HEADER) or data[:4] != SEGMENT_MAGIC:
+                    raise SeriesFileError(f"invalid series segment: {path}")
+                if data[4] != SEGMENT_VERSION:
+                    raise SeriesFileError(f"invalid series segment version: {path}")
+                end = index.load_segment(self.id, data, len(SEGMENT_HEADER))
+                last = i == len(names) - 1
+                # Anything but zeros after the valid entries? (count() does not copy the data)
+                garbage_end = end if data.count(0, end) == len(data) - end else len(data.rstrip(b"\0"))
+                if garbage_end > end:
+                    if not last:
+                        raise SeriesFileError(
+                            f"series segment {path} has unreadable entries at offset {end} before later segments")
+                    # A torn write or garbage after the last whole entry: zero it, so the next
+                    # append overwrites it and readers (ours and InfluxDB's) stop there.
+                    os.pwrite(fd, bytes(garbage_end - end), end)
+                capacity = max(segment_capacity(segment_id), len(data))
+                if len(data) < capacity:  # a file cut short: restore the preallocation
+                    os.ftruncate(fd, capacity)
+                if garbage_end > end or len(data) < capacity:
+                    os.fsync(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self.segments.append(SeriesSegment(path, segment_id, fd, end, capacity))
+        if not self.segments:
+            self.segments.append(SeriesSegment.create(self.path, 0))
+
+    def append(self, data: bytes, sizes: Sequence[int]) -> None:
+        """Appends whole entries, starting a new segment where the active one is full."""
+        segment = self.segments[-1]
+        if segment.can_write(len(data)):
+            segment.append(data)
+            self._dirty.add(segment)
+            return
+        pos = 0
+        while pos < len(data):
+            segment = self.segments[-1]
+            take = 0
+            i = 0
+            for i, size in enumerate(sizes):
+                if not segment.can_write(take + size):
+                    break
+                take += size
+            else:
+                i = len(sizes)
+            if take == 0:
+                self.segments.append(SeriesSegment.create(self.path, segment.id + 1))
+                continue
+            segment.append(data[pos : pos + take])
+            self._dirty.add(segment)
+            pos += take
+            sizes = sizes[i:]
+
+    def sync(self) -> None:
+        for segment in self._dirty:
+            segment.sync()
+        self._dirty.clear()
+
+    def close(self) -> None:
+        for segment in self.segments:
+            segment.close()
+        self.segments = []
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks = []
+    pos = 0
+    while pos < size:
+        chunk = os.pread(fd, min(size - pos, 1 << 26), pos)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        pos += len(chunk)
+    return b"".join(chunks)
+
+
+class SeriesFile:
+    """Series key <-> series id for one database (``<db>/_series`` in InfluxDB's layout).
+
+    ``create_series_list_if_not_exists(names, tags_list)`` is the one call per batch: it
+    returns an id per series, creating the missing ones; concurrent callers racing on the same
+    new key get the same id. Names and tags are ``bytes`` or ``str``; tags a dict or pairs.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, sync: bool = True) -> None:
+        self.path = os.fspath(path)
+        self._sync = sync
+        self._lock = threading.Lock()
+        self._index = _backend.backend.SeriesIndex(PARTITION_N)
+        self._partitions = [SeriesPartition(p, os.path.join(self.path, f"{p:02x}")) for p in range(PARTITION_N)]
+        self._closed = False
+        os.makedirs(self.path, exist_ok=True)
+        try:
+            for p in self._partitions:
+                p.open(self._index)
+        except BaseException:
+            for p in self._partitions:
+                p.close()
+            raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SeriesFileClosedError()
+
+    def create_series_list_if_not_exists(self, names: Iterable, tags_list: Iterable) -> list[int]:
+        with self._lock:
+            self._check_open()
+            ids, new = self._index.create(names, tags_list)
+            touched = [p for p, entries in zip(self._partitions, new) if entries is not None]
+            for p in touched:
+                data, sizes = new[p.id]
+                p.append(data, sizes)
+            if self._sync:
+                for p in touched:
+                    p.sync()
+            return ids
+
+    def series_id(self, name, tags=None) -> int:
+        """The live id of a series, 0 if it does not exist (or was deleted)."""
+        return self.series_ids([name], [tags])[0]
+
+    def series_ids(self, names: Iterable, tags_list: Iterable) -> list[int]:
+        self._check_open()
+        return self._index.series_ids(names, tags_list)
+
+    def series_id_by_key(self, key: bytes) -> int:
+        self._check_open()
+        return self._index.series_id_by_key(key)
+
+    def series_key(self, series_id: int) -> bytes | None:
+        """The binary series key of an id (also of a deleted one, as InfluxDB), else None."""
+        self._check_open()
+        return self._index.series_key(series_id)
+
+    def delete_series_id(self, series_id: int) -> None:
+        """Tombstones a series id; ids are never reused (a re-created key gets a new one)."""
+        with self._lock:
+            self._check_open()
+            tomb = self._index.delete(series_id)
+            if tomb is None:
+                return
+            p, entry = tomb
+            self._partitions[p].append(entry, [len(entry)])
+            if self._sync:
+                self._partitions[p].sync()
+
+    def is_deleted(self, series_id: int) -> bool:
+        self._check_open()
+        return self._index.is_deleted(series_id)
+
+    def series_count(self) -> int:
+        """Live series (created and not deleted)."""
+        self._check_open()
+        return self._index.count()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for p in self._partitions:
+                p.close()
+
+    def __enter__(self) -> SeriesFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,135 @@
+//! Bindings for the series file's in-memory index.
+
+use pyo3::exceptions::{PyIndexError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use super::convert::RawSeries;
+use crate::seriesindex::{self, NewEntries};
+use crate::serieskey;
+
+/// Series key <-> id for every partition of one series file; see `rust/src/seriesindex.rs`.
+#[pyclass(module = "influxlite._native")]
+pub struct SeriesIndex {
+    inner: seriesindex::SeriesIndex,
+}
+
+/// Binary keys of (names, tags_list), concatenated, with their spans.
+fn encode_keys(names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResult<(Vec<u8>, Vec<(usize, usize)>)> {
+    let mut raw = RawSeries::default();
+    let mut buf = Vec::new();
+    let mut spans = Vec::new();
+    let mut tags_iter = tags_list.try_iter()?;
+    for name in names.try_iter()? {
+        let tags = tags_iter
+            .next()
+            .ok_or_else(|| PyValueError::new_err("names and tags_list differ in length"))??;
+        raw.load(&name?, &tags)?;
+        let tags = raw.tag_slices();
+        serieskey::check_parts(raw.name(), &tags).map_err(PyValueError::new_err)?;
+        let start = buf.len();
+        serieskey::append_series_key(&mut buf, raw.name(), &tags);
+        spans.push((start, buf.len()));
+    }
+    if tags_iter.next().is_some() {
+        return Err(PyValueError::new_err("names and tags_list differ in length"));
+    }
+    Ok((buf, spans))
+}
+
+impl SeriesIndex {
+    fn check_partition(&self, p: usize) -> PyResult<()> {
+        if p >= self.inner.partitions.len() {
+            return Err(PyIndexError::new_err("tsdb: invalid series partition id"));
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl SeriesIndex {
+    #[new]
+    #[pyo3(signature = (partition_n=8))]
+    fn new(partition_n: usize) -> PyResult<Self> {
+        if partition_n == 0 {
+            return Err(PyValueError::new_err("partition_n must be at least 1"));
+        }
+        Ok(SeriesIndex { inner: seriesindex::SeriesIndex::new(partition_n) })
+    }
+
+    #[getter]
+    fn partition_n(&self) -> usize {
+        self.inner.partitions.len()
+    }
+
+    /// Replays one segment's entries from `pos`; returns where its valid entries end.
+    fn load_segment(&mut self, py: Python<'_>, partition: usize, data: &[u8], pos: usize) -> PyResult<usize> {
+        self.check_partition(partition)?;
+        let part = &mut self.inner.partitions[partition];
+        Ok(py.detach(|| part.load(data, pos)))
+    }
+
+    /// Ids of every (name, tags), creating the missing series. Returns `(ids, new)` where
+    /// `new[p]` is None or `(entries, sizes)`: partition p's new segment entries to append.
+    fn create<'py>(
+        &mut self,
+        py: Python<'py>,
+        names: &Bound<'py, PyAny>,
+        tags_list: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let (buf, spans) = encode_keys(names, tags_list)?;
+        let n = self.inner.partitions.len();
+        let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
+        let inner = &mut self.inner;
+        let ids = py.detach(|| inner.create(spans.iter().map(|&(s, e)| &buf[s..e]), &mut out));
+        let new = PyList::empty(py);
+        for e in out {
+            if e.sizes.is_empty() {
+                new.append(py.None())?;
+            } else {
+                new.append((PyBytes::new(py, &e.data), e.sizes))?;
+            }
+        }
+        (ids, new).into_pyobject(py)
+    }
+
+    /// Live ids of every (name, tags): 0 where there is none.
+    fn series_ids(&self, names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
+        let (buf, spans) = encode_keys(names, tags_list)?;
+        Ok(spans.iter().map(|&(s, e)| self.inner.find(&buf[s..e])).collect())
+    }
+
+    fn series_id_by_key(&self, key: &[u8]) -> u64 {
+        self.inner.find(key)
+    }
+
+    /// The binary key of `id` (also for a deleted id, as InfluxDB's SeriesKey), or None.
+    fn series_key<'py>(&self, py: Python<'py>, id: u64) -> Option<Bound<'py, PyBytes>> {
+        self.inner.key(id).map(|k| PyBytes::new(py, k))
+    }
+
+    /// Marks `id` deleted; returns the tombstone entry to append to its partition, or None if
+    /// it already was deleted (or never existed).
+    fn delete<'py>(&mut self, py: Python<'py>, id: u64) -> Option<(usize, Bound<'py, PyBytes>)> {
+        let p = self.inner.partition_of_id(id)?;
+        if !self.inner.partitions[p].delete(id) {
+            return None;
+        }
+        let mut entry = Vec::with_capacity(9);
+        seriesindex::append_tombstone(&mut entry, id);
+        Some((p, PyBytes::new(py, &entry)))
+    }
+
+    fn is_deleted(&self, id: u64) -> bool {
+        self.inner.is_deleted(id)
+    }
+
+    fn count(&self) -> usize {
+        self.inner.count()
+    }
+
+    fn next_id(&self, partition: usize) -> PyResult<u64> {
+        self.check_partition(partition)?;
+        Ok(self.inner.partitions[partition].next_id())
+    }
+}
