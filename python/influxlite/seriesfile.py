@@ -229,18 +229,31 @@ class SeriesFile:
         """The live id of a series, 0 if it does not exist (or was deleted)."""
         return self.series_ids([name], [tags])[0]
 
+    # Every use of the index holds the lock: the native index is mutably borrowed (with the
+    # GIL released) while `create` runs.
+
     def series_ids(self, names: Iterable, tags_list: Iterable) -> list[int]:
-        self._check_open()
-        return self._index.series_ids(names, tags_list)
+        with self._lock:
+            self._check_open()
+            return self._index.series_ids(names, tags_list)
 
     def series_id_by_key(self, key: bytes) -> int:
-        self._check_open()
-        return self._index.series_id_by_key(key)
+        with self._lock:
+            self._check_open()
+            return self._index.series_id_by_key(key)
 
     def series_key(self, series_id: int) -> bytes | None:
         """The binary series key of an id (also of a deleted one, as InfluxDB), else None."""
-        self._check_open()
-        return self._index.series_key(series_id)
+        with self._lock:
+            self._check_open()
+            return self._index.series_key(series_id)
+
+    def invert(self, series_ids: list[int]) -> list:
+        """``series_ids`` grouped for an inverted index: ``[(name, ids, [(tag key, [(tag value,
+        ids)])])]``, each ``ids`` an int for one id, else a list; ids without a key left out."""
+        with self._lock:
+            self._check_open()
+            return self._index.invert(series_ids)
 
     def delete_series_id(self, series_id: int) -> None:
         """Tombstones a series id; ids are never reused (a re-created key gets a new one)."""
@@ -255,13 +268,15 @@ class SeriesFile:
                 self._partitions[p].sync()
 
     def is_deleted(self, series_id: int) -> bool:
-        self._check_open()
-        return self._index.is_deleted(series_id)
+        with self._lock:
+            self._check_open()
+            return self._index.is_deleted(series_id)
 
     def series_count(self) -> int:
         """Live series (created and not deleted)."""
-        self._check_open()
-        return self._index.count()
+        with self._lock:
+            self._check_open()
+            return self._index.count()
 
     def close(self) -> None:
         with self._lock:

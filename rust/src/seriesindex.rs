@@ -227,6 +227,47 @@ impl SeriesIndex {
     pub fn count(&self) -> usize {
         self.partitions.iter().map(|p| p.count()).sum()
     }
+
+    /// Groups `ids` by measurement, tag key and tag value (keys read from this index), in order
+    /// of first appearance; ids without a key are left out. This is the inverted-index update
+    /// for a batch, so that the index can apply it per distinct value instead of per series.
+    pub fn invert(&self, ids: &[u64]) -> Vec<MeasurementGroup<'_>> {
+        use std::collections::HashMap;
+        let mut out: Vec<MeasurementGroup<'_>> = Vec::new();
+        let mut by_name: HashMap<&[u8], usize> = HashMap::new();
+        let mut by_tag: Vec<HashMap<&[u8], (usize, HashMap<&[u8], usize>)>> = Vec::new();
+        for &id in ids {
+            let Some(key) = self.key(id) else { continue };
+            let Ok((name, tags)) = serieskey::parse(key) else { continue };
+            let m = *by_name.entry(name).or_insert_with(|| {
+                out.push(MeasurementGroup { name, ids: Vec::new(), tags: Vec::new() });
+                by_tag.push(HashMap::new());
+                out.len() - 1
+            });
+            let group = &mut out[m];
+            group.ids.push(id);
+            for (k, v) in tags {
+                let (ki, values) = by_tag[m].entry(k).or_insert_with(|| {
+                    group.tags.push((k, Vec::new()));
+                    (group.tags.len() - 1, HashMap::new())
+                });
+                let tag_values = &mut group.tags[*ki].1;
+                let vi = *values.entry(v).or_insert_with(|| {
+                    tag_values.push((v, Vec::new()));
+                    tag_values.len() - 1
+                });
+                tag_values[vi].1.push(id);
+            }
+        }
+        out
+    }
+}
+
+/// The series of one measurement in a batch, by tag key and value.
+pub struct MeasurementGroup<'a> {
+    pub name: &'a [u8],
+    pub ids: Vec<u64>,
+    pub tags: Vec<(&'a [u8], Vec<(&'a [u8], Vec<u64>)>)>,
 }
 
 #[cfg(test)]

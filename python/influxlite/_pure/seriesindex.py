@@ -6,7 +6,7 @@ import struct
 
 from .hash import xxh64
 from .serieskey import (
-    encode_series_keys, read_series_key_len, read_series_key_measurement, read_series_key_tag,
+    encode_series_keys, parse_series_key, read_series_key_len, read_series_key_measurement, read_series_key_tag,
     read_series_key_tag_n,
 )
 from .varint import uvarint
@@ -148,6 +148,30 @@ class SeriesIndex:
             return None
         part.tombstones.add(sid)
         return part.id, struct.pack(">BQ", FLAG_TOMBSTONE, sid)
+
+    def invert(self, ids):
+        """``ids`` grouped by measurement, tag key and tag value (see the native twin)."""
+        groups: dict = {}
+        for sid in ids:
+            key = self.series_key(sid)
+            if key is None:
+                continue
+            try:
+                name, tags = parse_series_key(key)
+            except ShortBufferError:
+                continue
+            g = groups.get(name)
+            if g is None:
+                g = groups[name] = ([], {})
+            g[0].append(sid)
+            for k, v in tags:
+                g[1].setdefault(k, {}).setdefault(v, []).append(sid)
+
+        def one(v):
+            return v[0] if len(v) == 1 else v
+
+        return [(name, one(g[0]), [(k, [(v, one(vids)) for v, vids in vals.items()]) for k, vals in g[1].items()])
+                for name, g in groups.items()]
 
     def is_deleted(self, sid: int) -> bool:
         part = self._part_of_id(sid)

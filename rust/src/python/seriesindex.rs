@@ -120,6 +120,32 @@ impl SeriesIndex {
         Some((p, PyBytes::new(py, &entry)))
     }
 
+    /// `ids` grouped for the inverted index: `[(name, ids, [(tag key, [(tag value, ids)])])]`,
+    /// where each `ids` is an int when it holds one id, else a list.
+    fn invert<'py>(&self, py: Python<'py>, ids: Vec<u64>) -> PyResult<Bound<'py, PyList>> {
+        let groups = self.inner.invert(&ids);
+        let id_obj = |v: &Vec<u64>| -> PyResult<Bound<'py, PyAny>> {
+            if v.len() == 1 {
+                Ok(v[0].into_pyobject(py)?.into_any())
+            } else {
+                Ok(PyList::new(py, v)?.into_any())
+            }
+        };
+        let out = PyList::empty(py);
+        for g in &groups {
+            let tags = PyList::empty(py);
+            for (k, values) in &g.tags {
+                let vals = PyList::empty(py);
+                for (v, vids) in values {
+                    vals.append((PyBytes::new(py, v), id_obj(vids)?))?;
+                }
+                tags.append((PyBytes::new(py, k), vals))?;
+            }
+            out.append((PyBytes::new(py, g.name), id_obj(&g.ids)?, tags))?;
+        }
+        Ok(out)
+    }
+
     fn is_deleted(&self, id: u64) -> bool {
         self.inner.is_deleted(id)
     }
