@@ -213,9 +213,14 @@ class SeriesFile:
             raise SeriesFileClosedError()
 
     def create_series_list_if_not_exists(self, names: Iterable, tags_list: Iterable) -> list[int]:
+        return self.create_series_list(names, tags_list)[0]
+
+    def create_series_list(self, names: Iterable, tags_list: Iterable, tsi_partition_n: int = 0):
+        """``(ids, groups)``: the ids (created where missing) and, with ``tsi_partition_n``, the
+        ids grouped by TSI partition (xxh64 of InfluxDB's text key ``MakeKey(name, tags)``)."""
         with self._lock:
             self._check_open()
-            ids, new = self._index.create(names, tags_list)
+            ids, new, groups = self._index.create(names, tags_list, tsi_partition_n)
             touched = [p for p, entries in zip(self._partitions, new) if entries is not None]
             for p in touched:
                 data, sizes = new[p.id]
@@ -223,7 +228,7 @@ class SeriesFile:
             if self._sync:
                 for p in touched:
                     p.sync()
-            return ids
+            return ids, groups
 
     def series_id(self, name, tags=None) -> int:
         """The live id of a series, 0 if it does not exist (or was deleted)."""

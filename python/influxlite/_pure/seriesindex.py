@@ -6,7 +6,7 @@ import struct
 
 from .hash import xxh64
 from .serieskey import (
-    encode_series_keys, parse_series_key, read_series_key_len, read_series_key_measurement, read_series_key_tag,
+    encode_series_keys, normalize, parse_series_key, read_series_key_len, read_series_key_measurement, read_series_key_tag,
     read_series_key_tag_n,
 )
 from .varint import uvarint
@@ -29,6 +29,17 @@ def _well_formed(key: bytes) -> bool:
     except ShortBufferError:
         return False
     return not rest
+
+
+def _escape(s: bytes, chars: bytes) -> bytes:
+    for c in chars:
+        s = s.replace(bytes((c,)), b"\\" + bytes((c,)))
+    return s
+
+
+def make_key(name: bytes, tags) -> bytes:
+    """InfluxDB's ``models.MakeKey``: the escaped text key, tags in the given (sorted) order."""
+    return _escape(name, b", ") + b"".join(b"," + _escape(k, b", =") + b"=" + _escape(v, b", =") for k, v in tags)
 
 
 class _Partition:
@@ -112,7 +123,10 @@ class SeriesIndex:
     def load_segment(self, partition: int, data: bytes, pos: int) -> int:
         return self._part(partition).load(data, pos)
 
-    def create(self, names, tags_list):
+    def create(self, names, tags_list, tsi_partition_n: int = 0):
+        if tsi_partition_n & (tsi_partition_n - 1):
+            raise ValueError("tsi_partition_n must be a power of two")
+        names, tags_list = list(names), list(tags_list)
         keys = encode_series_keys(names, tags_list)
         n = len(self._parts)
         new: list = [None] * n
@@ -129,7 +143,13 @@ class SeriesIndex:
                 new[p][0].append(entry)
                 new[p][1].append(len(entry))
             ids.append(sid)
-        return ids, [None if e is None else (b"".join(e[0]), e[1]) for e in new]
+        groups = None
+        if tsi_partition_n:
+            groups = [[] for _ in range(tsi_partition_n)]
+            for sid, name, tags in zip(ids, names, tags_list):
+                text = make_key(*normalize(name, tags))
+                groups[xxh64(text) & (tsi_partition_n - 1)].append(sid)
+        return ids, [None if e is None else (b"".join(e[0]), e[1]) for e in new], groups
 
     def series_ids(self, names, tags_list) -> list[int]:
         return [self.series_id_by_key(k) for k in encode_series_keys(names, tags_list)]

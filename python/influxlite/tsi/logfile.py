@@ -51,6 +51,10 @@ class _Measurement:
         self.series: ids_.IDs = ids_.EMPTY
 
 
+def _copy(s: ids_.IDs) -> ids_.IDs:
+    return s.copy() if isinstance(s, BitMap64) else s
+
+
 def _raw(x) -> bytes:
     return x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")
 
@@ -141,21 +145,25 @@ class LogFile:
             os.fsync(self._fd)
 
     def add_series_list(self, series_id_set, names, tags_list) -> list[int]:
-        names = list(names)
-        tags_list = list(tags_list)
         ids = self.series_file.create_series_list_if_not_exists(names, tags_list)
+        return self.add_series_ids(series_id_set, ids)
+
+    def add_series_ids(self, series_id_set, ids: list[int]) -> list[int]:
+        """``add_series_list`` for series already created in the series file."""
         with self._lock:
             self._check_open()
-            new: list[int] = []
-            seen = set()
-            out = []
-            for sid in ids:
-                if sid in series_id_set or sid in seen:
-                    out.append(0)
-                else:
-                    seen.add(sid)
-                    new.append(sid)
-                    out.append(sid)
+            given = BitMap64(ids)
+            if len(given) == len(ids) and given.isdisjoint(series_id_set):
+                new, out = list(ids), list(ids)  # the common case: all new, no repeats
+            else:
+                new, out, seen = [], [], set()
+                for sid in ids:
+                    if sid in series_id_set or sid in seen:
+                        out.append(0)
+                    else:
+                        seen.add(sid)
+                        new.append(sid)
+                        out.append(sid)
             if new:
                 self._append(logentry.encode_series_inserts(new))
                 self._apply_series(new, deleted=False)
@@ -165,6 +173,15 @@ class LogFile:
                     for sid in new:
                         series_id_set.add(sid)
             return out
+
+    def write_entries(self, entries: list[tuple[int, int, bytes, bytes, bytes]]) -> None:
+        """Appends ``(flag, series_id, name, key, value)`` entries as one synced batch, then
+        applies them in order."""
+        with self._lock:
+            self._check_open()
+            data = b"".join(logentry.encode(*e) for e in entries)
+            self._append(data)
+            self._replay(logentry.scan(data)[0])
 
     def delete_series_id(self, series_id: int) -> None:
         self.delete_series_id_list([series_id])
@@ -242,8 +259,13 @@ class LogFile:
                 if tk is None:
                     tk = mm.tags[k] = _TagKey()
                 tvs = tk.values
+                get = tvs.get
                 for v, vids in values:
-                    tvs[v] = change(tvs.get(v, ids_.EMPTY), vids)
+                    cur = get(v)
+                    if cur is None and not deleted and isinstance(vids, int):
+                        tvs[v] = vids  # the common case for a high-cardinality tag
+                    else:
+                        tvs[v] = change(ids_.EMPTY if cur is None else cur, vids)
         bitmap = BitMap64()
         for mids in keyed:  # only ids whose key the series file still has count
             if isinstance(mids, int):
@@ -329,6 +351,37 @@ class LogFile:
             return None
         tk = mm.tags.get(_raw(key))
         return None if tk is None or tk.deleted else tk
+
+    # The readers an index partition merges across files (IndexFile has the same ones).
+
+    def measurement(self, name: bytes):
+        """(deleted, series ids) of a measurement, or None if the file does not know it."""
+        with self._lock:
+            mm = self._mms.get(name)
+            return None if mm is None else (mm.deleted, _copy(mm.series))
+
+    def tag_key(self, name: bytes, key: bytes) -> bool | None:
+        with self._lock:
+            mm = self._mms.get(name)
+            tk = mm.tags.get(key) if mm else None
+            return None if tk is None else tk.deleted
+
+    def tag_value(self, name: bytes, key: bytes, value: bytes):
+        with self._lock:
+            mm = self._mms.get(name)
+            tk = mm.tags.get(key) if mm else None
+            if tk is None or value not in tk.values:
+                return None
+            return tk.value_deleted(value), _copy(tk.values[value])
+
+    def tag_values_ids(self, name: bytes, key: bytes):
+        """(value, deleted, ids) for every value of a tag key, sorted by value."""
+        with self._lock:
+            mm = self._mms.get(name)
+            tk = mm.tags.get(key) if mm else None
+            if tk is None:
+                return []
+            return [(v, tk.value_deleted(v), _copy(tk.values[v])) for v in sorted(tk.values)]
 
     def measurement_series_ids(self, name) -> Iterator[int]:
         """Series ids of a measurement, ascending."""

@@ -14,11 +14,37 @@ pub struct SeriesIndex {
     inner: seriesindex::SeriesIndex,
 }
 
-/// Binary keys of (names, tags_list), concatenated, with their spans.
-fn encode_keys(names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResult<(Vec<u8>, Vec<(usize, usize)>)> {
+/// InfluxDB's `models.MakeKey(name, tags)`: the escaped text key (tags in the given order).
+fn make_key(dst: &mut Vec<u8>, name: &[u8], tags: &[(&[u8], &[u8])]) {
+    fn esc(dst: &mut Vec<u8>, s: &[u8], chars: &[u8]) {
+        for &c in s {
+            if chars.contains(&c) {
+                dst.push(b'\\');
+            }
+            dst.push(c);
+        }
+    }
+    esc(dst, name, b", ");
+    for (k, v) in tags {
+        dst.push(b',');
+        esc(dst, k, b", =");
+        dst.push(b'=');
+        esc(dst, v, b", =");
+    }
+}
+
+/// Binary keys of (names, tags_list), concatenated, with their spans; and, if `tsi_n` > 0,
+/// each series' TSI partition: xxh64 of its text key (MakeKey) & (tsi_n - 1).
+fn encode_keys(
+    names: &Bound<'_, PyAny>,
+    tags_list: &Bound<'_, PyAny>,
+    tsi_n: usize,
+) -> PyResult<(Vec<u8>, Vec<(usize, usize)>, Vec<usize>)> {
     let mut raw = RawSeries::default();
     let mut buf = Vec::new();
     let mut spans = Vec::new();
+    let mut parts = Vec::new();
+    let mut text = Vec::new();
     let mut tags_iter = tags_list.try_iter()?;
     for name in names.try_iter()? {
         let tags = tags_iter
@@ -30,11 +56,16 @@ fn encode_keys(names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResu
         let start = buf.len();
         serieskey::append_series_key(&mut buf, raw.name(), &tags);
         spans.push((start, buf.len()));
+        if tsi_n > 0 {
+            text.clear();
+            make_key(&mut text, raw.name(), &tags);
+            parts.push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as usize);
+        }
     }
     if tags_iter.next().is_some() {
         return Err(PyValueError::new_err("names and tags_list differ in length"));
     }
-    Ok((buf, spans))
+    Ok((buf, spans, parts))
 }
 
 impl SeriesIndex {
@@ -69,15 +100,22 @@ impl SeriesIndex {
         Ok(py.detach(|| part.load(data, pos)))
     }
 
-    /// Ids of every (name, tags), creating the missing series. Returns `(ids, new)` where
-    /// `new[p]` is None or `(entries, sizes)`: partition p's new segment entries to append.
+    /// Ids of every (name, tags), creating the missing series. Returns `(ids, new, groups)`
+    /// where `new[p]` is None or `(entries, sizes)`: partition p's new segment entries to
+    /// append; with `tsi_partition_n` (a power of two) `groups[t]` lists, in order, the ids
+    /// that go to TSI partition t (else `groups` is None).
+    #[pyo3(signature = (names, tags_list, tsi_partition_n=0))]
     fn create<'py>(
         &mut self,
         py: Python<'py>,
         names: &Bound<'py, PyAny>,
         tags_list: &Bound<'py, PyAny>,
+        tsi_partition_n: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let (buf, spans) = encode_keys(names, tags_list)?;
+        if tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
+            return Err(PyValueError::new_err("tsi_partition_n must be a power of two"));
+        }
+        let (buf, spans, parts) = encode_keys(names, tags_list, tsi_partition_n)?;
         let n = self.inner.partitions.len();
         let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
         let inner = &mut self.inner;
@@ -90,12 +128,21 @@ impl SeriesIndex {
                 new.append((PyBytes::new(py, &e.data), e.sizes))?;
             }
         }
-        (ids, new).into_pyobject(py)
+        let groups = if tsi_partition_n > 0 {
+            let mut g: Vec<Vec<u64>> = vec![Vec::new(); tsi_partition_n];
+            for (&id, &t) in ids.iter().zip(parts.iter()) {
+                g[t].push(id);
+            }
+            Some(g)
+        } else {
+            None
+        };
+        (ids, new, groups).into_pyobject(py)
     }
 
     /// Live ids of every (name, tags): 0 where there is none.
     fn series_ids(&self, names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
-        let (buf, spans) = encode_keys(names, tags_list)?;
+        let (buf, spans, _) = encode_keys(names, tags_list, 0)?;
         Ok(spans.iter().map(|&(s, e)| self.inner.find(&buf[s..e])).collect())
     }
 
