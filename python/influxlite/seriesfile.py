@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from . import _backend
+from ._fsync import fsync_all
 from .errors import InfluxliteError
 
 PARTITION_N = 8
@@ -160,10 +161,14 @@ class SeriesPartition:
             pos += take
             sizes = sizes[i:]
 
-    def sync(self) -> None:
-        for segment in self._dirty:
-            segment.sync()
+    def dirty_fds(self) -> list[int]:
+        """Descriptors of segments written since the last call (to fsync)."""
+        fds = [segment.fd for segment in self._dirty]
         self._dirty.clear()
+        return fds
+
+    def sync(self) -> None:
+        fsync_all(self.dirty_fds())
 
     def close(self) -> None:
         for segment in self.segments:
@@ -226,8 +231,7 @@ class SeriesFile:
                 data, sizes = new[p.id]
                 p.append(data, sizes)
             if self._sync:
-                for p in touched:
-                    p.sync()
+                fsync_all([fd for p in touched for fd in p.dirty_fds()])
             return ids, groups
 
     def series_id(self, name, tags=None) -> int:

@@ -13,6 +13,7 @@ from pyroaring import BitMap64
 
 from .partition import DEFAULT_MAX_LOG_FILE_SIZE, Partition
 from .. import _backend
+from .._fsync import fsync_all
 from ..serieskey import parse_series_key
 
 DEFAULT_PARTITION_N = 8
@@ -77,9 +78,11 @@ class Index:
     def add_series_list(self, names: Iterable, tags_list: Iterable) -> list[int]:
         """Creates the series (series file and index) where missing; returns their ids."""
         ids, groups = self.series_file.create_series_list(names, tags_list, len(self.partitions))
-        for p, pids in zip(self.partitions, groups):
-            if pids:
-                p.add_series_ids(pids)
+        touched = [(p, pids) for p, pids in zip(self.partitions, groups) if pids]
+        fds = [p.add_series_ids(pids, defer_sync=True) for p, pids in touched]
+        fsync_all([fd for fd in fds if fd is not None])  # the logs of all partitions at once
+        for p, _ in touched:
+            p.after_sync()
         return ids
 
     def drop_series(self, series_id: int) -> None:

@@ -76,6 +76,8 @@ class LogFile:
         self._fd = -1
         self._size = 0
         self._mod_time = 0.0
+        self._defer_sync = False  # set by a partition that fsyncs several logs at once
+        self._unsynced = False
         self._mms: dict[bytes, _Measurement] = {}
         self._series = BitMap64()
         self._tombstones = BitMap64()
@@ -142,7 +144,17 @@ class LogFile:
         self._size += len(data)
         self._mod_time = time.time()
         if self._sync:
-            os.fsync(self._fd)
+            if self._defer_sync:
+                self._unsynced = True
+            else:
+                os.fsync(self._fd)
+
+    def take_unsynced_fd(self) -> int | None:
+        """The descriptor to fsync for appends made with syncing deferred, or None."""
+        if not self._unsynced:
+            return None
+        self._unsynced = False
+        return self._fd
 
     def add_series_list(self, series_id_set, names, tags_list) -> list[int]:
         ids = self.series_file.create_series_list_if_not_exists(names, tags_list)

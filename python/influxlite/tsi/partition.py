@@ -139,9 +139,23 @@ class Partition:
 
     # --- writes --------------------------------------------------------------------------
 
-    def add_series_ids(self, ids: list[int]) -> None:
+    def add_series_ids(self, ids: list[int], *, defer_sync: bool = False) -> int | None:
+        """Adds series already in the series file. With ``defer_sync`` the log is not fsynced:
+        the descriptor to fsync is returned, and ``after_sync()`` must follow the fsync."""
         with self._lock:
-            self.active.add_series_ids(self.series_id_set, ids)
+            log = self.active
+            log._defer_sync = defer_sync
+            try:
+                log.add_series_ids(self.series_id_set, ids)
+            finally:
+                log._defer_sync = False
+            if defer_sync:
+                return log.take_unsynced_fd()
+            self._check_log_file()
+            return None
+
+    def after_sync(self) -> None:
+        with self._lock:
             self._check_log_file()
 
     def drop_series(self, series_id: int) -> None:
