@@ -147,3 +147,36 @@ def test_log_entry_encoding_native_equals_pure(flag, sid, name, key, value):
     data = _native.encode_log_entry(flag, sid, name, key, value)
     assert data == _pure.encode_log_entry(flag, sid, name, key, value)
     assert _pure.decode_log_entry(data)[:5] == (flag, sid, name, key, value)
+
+
+def test_series_keys_from_a_parsed_batch():
+    from influxlite import parse_points
+
+    batch = parse_points(b"cpu,host=a v=1 1\ncpu\\=x,z=1,a\\ b=2 v=1 1\nmem v=1 1\n")
+    assert batch.series_keys() == [
+        serieskey.encode_series_key("cpu", {"host": "a"}),
+        serieskey.encode_series_key("cpu=x", [("a b", "2"), ("z", "1")]),
+        serieskey.encode_series_key("mem"),
+    ]
+
+
+@pytest.mark.compares_implementations
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_batch_series_keys_and_series_index_native_equals_pure(seed):
+    import random
+
+    import lpgen
+
+    body = lpgen.body(random.Random(seed), 40)
+    a, b = _native.parse(body, "n", 0, True), _pure.parse(body, "n", 0, True)
+    assert a.series_keys() == b.series_keys()
+    names = [_native.parse_series_key(k)[0] for k in a.series_keys()]
+    tags = [_native.parse_series_key(k)[1] for k in a.series_keys()]
+    ni, pi = _native.SeriesIndex(), _pure.SeriesIndex()
+    ra, rb = ni.create(names, tags, 8), pi.create(names, tags, 8)
+    assert ra == rb
+    assert ni.invert(ra[0]) == pi.invert(rb[0])
+    for sid in ra[0][:5]:
+        assert ni.delete(sid) == pi.delete(sid)
+    assert ni.count() == pi.count()

@@ -339,6 +339,10 @@ class PointBatch:
     def times(self) -> list[int]:
         return self._raw.times()
 
+    def series_keys(self) -> list[bytes]:
+        """The binary series key of every point (InfluxDB's ``AppendSeriesKey``), built in bulk."""
+        return self._raw.series_keys()
+
     def __repr__(self) -> str:
         return f"<PointBatch points={len(self)} errors={len(self._raw.error_messages())}>"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import scan
 from .hash import fnv1a64
 from .point import classify, decode_fields, decode_value, name_of, tags_of
+from .serieskey import append_series_key
 from .scan import MAX_KEY_LENGTH, Reject, go_num_error
 
 MIN_NANO_TIME = -(1 << 63) + 2
@@ -123,6 +124,9 @@ class ParsedBatch:
 
     def times(self) -> list[int]:
         return list(self._times)
+
+    def series_keys(self) -> list[bytes]:
+        return [append_series_key(name_of(k), tags_of(k)) for k in self._keys]
 
 
 def parse(data, precision: str, now: int, unsigned: bool) -> ParsedBatch:

@@ -167,6 +167,30 @@ impl ParsedBatch {
         })
     }
 
+    /// The binary series key of every point (name and tags unescaped, tags in the key's
+    /// order, as InfluxDB's `AppendSeriesKey(p.Name(), p.Tags())`), built in Rust.
+    fn series_keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let buf = self.data.bind(py).as_bytes();
+        let parsed = &self.parsed;
+        let (arena, spans) = py.detach(|| {
+            let mut arena = Vec::new();
+            let mut spans = Vec::with_capacity(parsed.points.len());
+            let mut tags: Vec<(std::borrow::Cow<'_, [u8]>, std::borrow::Cow<'_, [u8]>)> = Vec::new();
+            for i in 0..parsed.points.len() {
+                let key = parsed.key(buf, i);
+                let name = lineproto::point::name(key);
+                tags.clear();
+                lineproto::point::walk_tags(key, |k, v| tags.push((k, v)));
+                let refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+                let start = arena.len();
+                crate::serieskey::append_series_key(&mut arena, &name, &refs);
+                spans.push((start, arena.len()));
+            }
+            (arena, spans)
+        });
+        PyList::new(py, spans.iter().map(|&(s, e)| PyBytes::new(py, &arena[s..e])))
+    }
+
     /// The time (ns) of every point.
     fn times(&self) -> Vec<i64> {
         self.parsed.points.iter().map(|p| p.time).collect()
