@@ -123,11 +123,27 @@ class SeriesIndex:
     def load_segment(self, partition: int, data: bytes, pos: int) -> int:
         return self._part(partition).load(data, pos)
 
+    def create_from_batch(self, batch, sel=None):
+        """``create`` for the selected points of a parsed batch: ``(ids as u64 LE bytes, new)``."""
+        from .storage import _indices, series_keys
+
+        ids, new = self._create_keys(series_keys(batch, _indices(batch, sel)))
+        return struct.pack(f"<{len(ids)}Q", *ids), new
+
     def create(self, names, tags_list, tsi_partition_n: int = 0):
         if tsi_partition_n & (tsi_partition_n - 1):
             raise ValueError("tsi_partition_n must be a power of two")
         names, tags_list = list(names), list(tags_list)
-        keys = encode_series_keys(names, tags_list)
+        ids, new = self._create_keys(encode_series_keys(names, tags_list))
+        groups = None
+        if tsi_partition_n:
+            groups = [[] for _ in range(tsi_partition_n)]
+            for sid, name, tags in zip(ids, names, tags_list):
+                text = make_key(*normalize(name, tags))
+                groups[xxh64(text) & (tsi_partition_n - 1)].append(sid)
+        return ids, new, groups
+
+    def _create_keys(self, keys):
         n = len(self._parts)
         new: list = [None] * n
         ids = []
@@ -143,13 +159,7 @@ class SeriesIndex:
                 new[p][0].append(entry)
                 new[p][1].append(len(entry))
             ids.append(sid)
-        groups = None
-        if tsi_partition_n:
-            groups = [[] for _ in range(tsi_partition_n)]
-            for sid, name, tags in zip(ids, names, tags_list):
-                text = make_key(*normalize(name, tags))
-                groups[xxh64(text) & (tsi_partition_n - 1)].append(sid)
-        return ids, [None if e is None else (b"".join(e[0]), e[1]) for e in new], groups
+        return ids, [None if e is None else (b"".join(e[0]), e[1]) for e in new]
 
     def series_ids(self, names, tags_list) -> list[int]:
         return [self.series_id_by_key(k) for k in encode_series_keys(names, tags_list)]

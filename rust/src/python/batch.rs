@@ -78,6 +78,15 @@ fn field_value<'py>(py: Python<'py>, v: FieldValue<'_>) -> PyResult<Bound<'py, P
 }
 
 impl ParsedBatch {
+    pub fn parsed(&self) -> &Parsed {
+        &self.parsed
+    }
+
+    /// The body's bytes (kept alive by the batch).
+    pub fn data<'a>(&'a self, py: Python<'_>) -> &'a [u8] {
+        self.data.as_bytes(py)
+    }
+
     fn check_index(&self, i: isize) -> PyResult<usize> {
         let n = self.parsed.points.len() as isize;
         let j = if i < 0 { i + n } else { i };

@@ -6,6 +6,7 @@ mod convert;
 mod logentry;
 mod seriesindex;
 mod serieskey;
+mod storage;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<batch::ParsedBatch>()?;
     m.add_class::<seriesindex::SeriesIndex>()?;
+    m.add_class::<storage::Cache>()?;
+    m.add_function(wrap_pyfunction!(storage::shard_validate, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::wal_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::wal_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::group_starts, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::split_by_shard, m)?)?;
     m.add_function(wrap_pyfunction!(batch::parse, m)?)?;
     m.add_function(wrap_pyfunction!(batch::fnv1a64, m)?)?;
     m.add_function(wrap_pyfunction!(xxh64, m)?)?;

@@ -140,6 +140,34 @@ impl SeriesIndex {
         (ids, new, groups).into_pyobject(py)
     }
 
+    /// `create` for the selected points of a parsed batch (series keys built in Rust):
+    /// `(ids as u64 LE bytes, new)`.
+    #[pyo3(signature = (batch, sel=None))]
+    fn create_from_batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        batch: &super::batch::ParsedBatch,
+        sel: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let idx = super::storage::selected(batch, sel)?;
+        let buf = batch.data(py);
+        let (keys, spans) = py.detach(|| super::storage::series_keys(batch, buf, &idx));
+        let n = self.inner.partitions.len();
+        let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
+        let inner = &mut self.inner;
+        let ids = py.detach(|| inner.create(spans.iter().map(|&(s, e)| &keys[s..e]), &mut out));
+        let new = PyList::empty(py);
+        for e in out {
+            if e.sizes.is_empty() {
+                new.append(py.None())?;
+            } else {
+                new.append((PyBytes::new(py, &e.data), e.sizes))?;
+            }
+        }
+        let id_bytes: Vec<u8> = ids.iter().flat_map(|x| x.to_le_bytes()).collect();
+        (PyBytes::new(py, &id_bytes), new).into_pyobject(py)
+    }
+
     /// Live ids of every (name, tags): 0 where there is none.
     fn series_ids(&self, names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
         let (buf, spans, _) = encode_keys(names, tags_list, 0)?;

@@ -1,0 +1,401 @@
+"""The shard write path's per-point work: twin of ``rust/src/python/storage.rs``,
+``rust/src/wal.rs`` and ``rust/src/cache.rs`` (same results, same WAL bytes)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from bisect import bisect_right
+
+from .batch import ParsedBatch
+from .point import decode_fields, name_of, tags_of
+from .varint import put_uvarint, uvarint
+
+TYPE_CODES = {"float": 0, "integer": 1, "unsigned": 2, "string": 3, "boolean": 4}
+TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
+KIND_POINTS = 1
+GO_ZERO = -62_135_596_800_000_000_000
+
+
+def _indices(batch: ParsedBatch, sel) -> list[int]:
+    n = len(batch)
+    if sel is None:
+        return list(range(n))
+    if len(sel) % 4:
+        raise ValueError("indices must be u32 LE bytes")
+    idx = list(struct.unpack(f"<{len(sel) // 4}I", sel))
+    if any(i >= n for i in idx):
+        raise ValueError("point index out of range")
+    return idx
+
+
+def _u64s(b: bytes) -> list[int]:
+    if len(b) % 8:
+        raise ValueError("ids must be u64 LE bytes")
+    return list(struct.unpack(f"<{len(b) // 8}Q", b))
+
+
+def _u32_bytes(v: list[int]) -> bytes:
+    return struct.pack(f"<{len(v)}I", *v)
+
+
+def shard_validate(batch: ParsedBatch, sel, known: dict):
+    """InfluxDB's shard-level checks (see the native twin)."""
+    types: dict[bytes, dict[bytes, str]] = {m: dict(f) for m, f in known.items()}
+    for fields in types.values():
+        for t in fields.values():
+            if t not in TYPE_CODES:
+                raise ValueError("bad field type")
+    accepted: list[int] = []
+    new_fields = []
+    reason = None
+    dropped = 0
+    for i in _indices(batch, sel):
+        key = batch._keys[i]
+        name = name_of(key)
+        name_text = name.decode("utf-8", "replace")
+        if any(k == b"time" for k, _ in tags_of(key)):
+            dropped += 1
+            reason = reason or f'invalid tag key: input tag "time" on measurement "{name_text}" is invalid'
+            continue
+        mtypes = types.setdefault(name, {})
+        n_fields = 0
+        pending: dict[bytes, str] = {}
+        conflict = None
+        for k, t, _ in decode_fields(batch._fields[i]):
+            if k == b"time":
+                continue
+            n_fields += 1
+            have = mtypes.get(k) or pending.get(k)
+            if have is not None and have != t:
+                conflict = (f'field type conflict: input field "{k.decode("utf-8", "replace")}" on measurement '
+                            f'"{name_text}" is type {t}, already exists as type {have}')
+                break
+            if have is None:
+                pending[k] = t
+        if conflict:
+            dropped += 1
+            reason = reason or conflict
+            continue
+        if n_fields == 0:
+            dropped += 1
+            reason = reason or f'invalid field name: input field "time" on measurement "{name_text}" is invalid'
+            continue
+        for k, t in pending.items():
+            mtypes[k] = t
+            new_fields.append((name, k, t))
+        accepted.append(i)
+    return _u32_bytes(accepted), new_fields, reason, dropped
+
+
+def series_keys(batch: ParsedBatch, idx: list[int]) -> list[bytes]:
+    keys = batch.series_keys()
+    return [keys[i] for i in idx]
+
+
+def _zigzag(v: int) -> bytes:
+    return put_uvarint(((v << 1) ^ (v >> 63)) & 0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _unzigzag(u: int) -> int:
+    return (u >> 1) ^ -(u & 1)
+
+
+def _point_fields(batch: ParsedBatch, i: int) -> list[tuple[bytes, str, object]]:
+    """Fields of a point without ``time``, a repeated key keeping its first place and last value."""
+    out: list = []
+    for k, t, v in decode_fields(batch._fields[i]):
+        if k == b"time":
+            continue
+        for j, (k2, _, _) in enumerate(out):
+            if k2 == k:
+                out[j] = (k, t, v)
+                break
+        else:
+            out.append((k, t, v))
+    return out
+
+
+def _encode_value(t: str, v) -> bytes:
+    if t == "float":
+        return struct.pack("<d", v)
+    if t == "integer":
+        return _zigzag(v)
+    if t == "unsigned":
+        return put_uvarint(v)
+    if t == "boolean":
+        return b"\x01" if v else b"\x00"
+    return put_uvarint(len(v)) + v
+
+
+def wal_encode(batch: ParsedBatch, sel, ids: bytes) -> bytes:
+    idx = _indices(batch, sel)
+    ids_ = _u64s(ids)
+    if len(ids_) != len(idx):
+        raise ValueError("one series id per point")
+    names: dict[bytes, int] = {}
+    keys: dict[bytes, int] = {}
+    body = bytearray()
+    for j, i in enumerate(idx):
+        name = name_of(batch._keys[i])
+        ni = names.setdefault(name, len(names))
+        fields = _point_fields(batch, i)
+        body += put_uvarint(ni) + put_uvarint(ids_[j]) + _zigzag(batch._times[i]) + put_uvarint(len(fields))
+        for k, t, v in fields:
+            ki = keys.setdefault(k, len(keys))
+            body += put_uvarint(ki) + bytes((TYPE_CODES[t],)) + _encode_value(t, v)
+    payload = bytearray((KIND_POINTS,))
+    for table in (names, keys):
+        payload += put_uvarint(len(table))
+        for s in table:
+            payload += put_uvarint(len(s)) + s
+    payload += put_uvarint(len(idx)) + body
+    return struct.pack("<II", len(payload), zlib.crc32(payload)) + bytes(payload)
+
+
+class _Reader:
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def uvarint(self) -> int:
+        v, n = uvarint(self.data, self.pos)
+        if n <= 0:
+            raise ValueError
+        self.pos += n
+        return v
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise ValueError
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def part(self) -> bytes:
+        return self.take(self.uvarint())
+
+
+def _decode_payload(payload: bytes):
+    r = _Reader(payload)
+    if r.take(1) != bytes((KIND_POINTS,)):
+        raise ValueError
+    names = [r.part() for _ in range(r.uvarint())]
+    keys = [r.part() for _ in range(r.uvarint())]
+    points = []
+    for _ in range(r.uvarint()):
+        name = names[r.uvarint()]
+        sid = r.uvarint()
+        t = _unzigzag(r.uvarint())
+        fields = []
+        for _ in range(r.uvarint()):
+            k = keys[r.uvarint()]
+            code = r.take(1)[0]
+            ftype = TYPE_NAMES[code]
+            if ftype == "float":
+                (v,) = struct.unpack("<d", r.take(8))
+            elif ftype == "integer":
+                v = _unzigzag(r.uvarint())
+            elif ftype == "unsigned":
+                v = r.uvarint()
+            elif ftype == "boolean":
+                v = r.take(1)[0] != 0
+            else:
+                v = r.part()
+            fields.append((k, ftype, v))
+        points.append((name, sid, t, fields))
+    if r.pos != len(payload):
+        raise ValueError
+    return points
+
+
+def _scan(data: bytes, f) -> tuple[int, str | None]:
+    pos = 0
+    n = len(data)
+    while pos < n:
+        if n - pos < 8:
+            return pos, "short entry"
+        length, crc = struct.unpack_from("<II", data, pos)
+        if pos + 8 + length > n:
+            return pos, "short entry"
+        payload = data[pos + 8 : pos + 8 + length]
+        if zlib.crc32(payload) != crc:
+            return pos, "corrupt entry"
+        try:
+            points = _decode_payload(payload)
+        except (ValueError, IndexError, KeyError, struct.error):
+            return pos, "corrupt entry"
+        f(points)
+        pos += 8 + length
+    return pos, None
+
+
+def wal_scan(data: bytes):
+    count = [0]
+    valid, stop = _scan(data, lambda p: count.__setitem__(0, count[0] + len(p)))
+    return valid, stop, count[0]
+
+
+def _value_size(t: str, v) -> int:
+    return 8 + len(v) if t == "string" else 1 if t == "boolean" else 8
+
+
+class _Table:
+    __slots__ = ("times", "series", "columns", "index")
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.series: list[int] = []
+        self.columns: list[list] = []  # [name, type, values, valid]
+        self.index: dict[bytes, int] = {}
+
+    def column(self, name: bytes, t: str) -> int:
+        i = self.index.get(name)
+        if i is None:
+            n = len(self.times)
+            default = b"" if t == "string" else False if t == "boolean" else 0
+            self.columns.append([name, t, [default] * n, [False] * n])
+            i = self.index[name] = len(self.columns) - 1
+        return i
+
+    def push(self, sid: int, t: int, fields) -> int:
+        present: dict[int, tuple] = {}
+        size = 16
+        for k, ftype, v in fields:
+            present[self.column(k, ftype)] = (ftype, v)
+        for ci, col in enumerate(self.columns):
+            got = present.get(ci)
+            if got is not None and got[0] == col[1]:
+                col[2].append(got[1])
+                col[3].append(True)
+                size += _value_size(*got)
+            else:
+                col[2].append(b"" if col[1] == "string" else False if col[1] == "boolean" else 0)
+                col[3].append(False)
+        self.times.append(t)
+        self.series.append(sid)
+        return size
+
+
+class Cache:
+    """A shard's in-memory cache (same API and results as the native class)."""
+
+    def __init__(self) -> None:
+        self._tables: dict[bytes, _Table] = {}
+        self.size = 0
+        self.points = 0
+
+    def _insert(self, name: bytes, sid: int, t: int, fields) -> None:
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = _Table()
+        self.size += table.push(sid, t, fields)
+        self.points += 1
+
+    def insert_batch(self, batch: ParsedBatch, sel, ids: bytes) -> None:
+        idx = _indices(batch, sel)
+        ids_ = _u64s(ids)
+        if len(ids_) != len(idx):
+            raise ValueError("one series id per point")
+        for j, i in enumerate(idx):
+            self._insert(name_of(batch._keys[i]), ids_[j], batch._times[i], _point_fields(batch, i))
+
+    def replay(self, data: bytes):
+        count = [0]
+
+        def apply(points):
+            count[0] += len(points)
+            for name, sid, t, fields in points:
+                self._insert(name, sid, t, fields)
+
+        valid, stop = _scan(data, apply)
+        return valid, stop, count[0]
+
+    def measurements(self) -> list[bytes]:
+        return sorted(self._tables)
+
+    def clear(self) -> None:
+        self._tables.clear()
+        self.size = 0
+        self.points = 0
+
+    def snapshot(self, measurement: bytes, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1):
+        table = self._tables.get(measurement)
+        if table is None:
+            return None
+        wanted = None if series_ids is None else set(_u64s(series_ids))
+        times, series = table.times, table.series
+        rows = [i for i in range(len(times))
+                if tmin <= times[i] <= tmax and (wanted is None or series[i] in wanted)]
+        rows.sort(key=lambda i: (series[i], times[i], i))
+        groups: list[list[int]] = []
+        for i in rows:
+            if groups and (series[groups[-1][0]], times[groups[-1][0]]) == (series[i], times[i]):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        out_t = [times[g[0]] for g in groups]
+        out_s = [series[g[0]] for g in groups]
+        fields = []
+        for name, ftype, values, valid in table.columns:
+            vals, ok = [], []
+            for g in groups:
+                for r in reversed(g):
+                    if valid[r]:
+                        vals.append(values[r])
+                        ok.append(True)
+                        break
+                else:
+                    vals.append(b"" if ftype == "string" else False if ftype == "boolean" else 0)
+                    ok.append(False)
+            bitmap = bytearray((len(ok) + 7) // 8)
+            for i, v in enumerate(ok):
+                if v:
+                    bitmap[i // 8] |= 1 << (i % 8)
+            offsets = None
+            if ftype == "float":
+                data = struct.pack(f"<{len(vals)}d", *vals)
+            elif ftype == "integer":
+                data = struct.pack(f"<{len(vals)}q", *vals)
+            elif ftype == "unsigned":
+                data = struct.pack(f"<{len(vals)}Q", *vals)
+            elif ftype == "boolean":
+                data = bytes(1 if v else 0 for v in vals)
+            else:
+                data = b"".join(vals)
+                offs = [0]
+                for v in vals:
+                    offs.append(offs[-1] + len(v))
+                offsets = struct.pack(f"<{len(offs)}Q", *offs)
+            fields.append((name, ftype, data, bytes(bitmap), offsets))
+        return {"time": struct.pack(f"<{len(out_t)}q", *out_t), "series_id": struct.pack(f"<{len(out_s)}Q", *out_s),
+                "fields": fields}
+
+
+def group_starts(batch: ParsedBatch, duration: int, min_time: int) -> list[int]:
+    return sorted({t - (t - GO_ZERO) % duration for t in batch._times if t >= min_time})
+
+
+def split_by_shard(batch: ParsedBatch, groups, min_time: int):
+    groups = list(groups)
+    if any(g[2] == 0 for g in groups):
+        raise ValueError("a shard group needs at least one shard")
+    from .hash import fnv1a64
+
+    ends = [g[1] for g in groups]
+    out = [[[] for _ in range(g[2])] for g in groups]
+    dropped = 0
+    unplaced = []
+    for i, t in enumerate(batch._times):
+        if t < min_time:
+            dropped += 1
+            continue
+        g = bisect_right(ends, t)
+        if g >= len(groups) or groups[g][0] > t:
+            unplaced.append(i)
+            continue
+        n = groups[g][2]
+        s = 0 if n == 1 else fnv1a64(batch._keys[i]) % n
+        out[g][s].append(i)
+    return [[_u32_bytes(s) for s in g] for g in out], dropped, _u32_bytes(unplaced)

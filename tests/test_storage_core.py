@@ -1,0 +1,115 @@
+"""The shard write path's per-point core: validation, WAL entries, cache, shard split."""
+
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from influxlite import _backend, _native, _pure
+
+import lpgen
+
+
+def _b():
+    return _backend.backend
+
+
+def test_validation_follows_influxdb():
+    body = (b"cpu,host=a v=1,n=2i 10\ncpu,time=1 v=1 5\nmem time=1 8\nmem b=t,time=3i 7\n"
+            b"cpu,host=a v=\"str\" 30\nfresh a=1i,a=2 40\n")
+    b = _b().parse(body, "n", 0, False)
+    acc, new, reason, dropped = _b().shard_validate(b, None, {b"cpu": {b"n": "integer"}})
+    assert struct.unpack(f"<{len(acc) // 4}I", acc) == (0, 3)
+    assert new == [(b"cpu", b"v", "float"), (b"mem", b"b", "boolean")]
+    assert reason == 'invalid tag key: input tag "time" on measurement "cpu" is invalid'
+    assert dropped == 4
+    _, _, reason, _ = _b().shard_validate(b, struct.pack("<I", 2), {})
+    assert reason == 'invalid field name: input field "time" on measurement "mem" is invalid'
+    _, _, reason, _ = _b().shard_validate(b, struct.pack("<I", 4), {b"cpu": {b"v": "float"}})
+    assert reason == ('field type conflict: input field "v" on measurement "cpu" is type string, '
+                      'already exists as type float')
+    # InfluxDB 1.6.7: the first type seen in a point wins and the point is dropped
+    _, new, reason, dropped = _b().shard_validate(b, struct.pack("<I", 5), {})
+    assert new == [] and dropped == 1 and "is type float, already exists as type integer" in reason
+
+
+def test_wal_round_trip_and_torn_tail():
+    b = _b().parse(b"cpu,host=a v=1.5,s=\"x y\",u=3u 10\nmem v=-2i,ok=true -5\n", "n", 0, True)
+    ids = struct.pack("<2Q", 7, 300)
+    entry = _b().wal_encode(b, None, ids)
+    assert _b().wal_scan(entry) == (len(entry), None, 2)
+    for cut in range(len(entry)):
+        assert _b().wal_scan(entry[:cut])[:2] == (0, "short entry" if cut else None)
+    bad = entry[:-1] + bytes([entry[-1] ^ 1])
+    assert _b().wal_scan(bad)[:2] == (0, "corrupt entry")
+    cache = _b().Cache()
+    assert cache.replay(entry + entry[:5]) == (len(entry), "short entry", 2)
+    snap = cache.snapshot(b"cpu")
+    assert struct.unpack("<q", snap["time"]) == (10,) and struct.unpack("<Q", snap["series_id"]) == (7,)
+    names = [f[0] for f in snap["fields"]]
+    assert names == [b"v", b"s", b"u"]
+    assert snap["fields"][1][2] == b"x y"
+
+
+def test_cache_overwrite_rule():
+    b = _b().parse(b"cpu v=1 10\ncpu w=2i 10\ncpu v=3 10\ncpu v=0.5 5\n", "n", 0, False)
+    cache = _b().Cache()
+    cache.insert_batch(b, None, struct.pack("<4Q", 1, 1, 1, 1))
+    snap = cache.snapshot(b"cpu")
+    assert struct.unpack("<2q", snap["time"]) == (5, 10)
+    v = snap["fields"][0]
+    assert v[0] == b"v" and struct.unpack("<2d", v[2]) == (0.5, 3.0) and v[3] == b"\x03"
+    w = snap["fields"][1]
+    assert w[3] == b"\x02" and struct.unpack("<2q", w[2])[1] == 2
+    assert cache.snapshot(b"cpu", struct.pack("<Q", 2)) == {"time": b"", "series_id": b"", "fields": [
+        (b"v", "float", b"", b"", None), (b"w", "integer", b"", b"", None)]}
+    assert cache.snapshot(b"nope") is None
+    assert cache.points == 4 and cache.size > 0
+    cache.clear()
+    assert cache.points == 0 and cache.measurements() == []
+
+
+def test_split_by_shard_uses_influxdbs_hash():
+    b = _b().parse(b"".join(b"cpu,host=h%d v=1 %d\n" % (i, i) for i in range(200)), "n", 0, False)
+    groups, dropped, unplaced = _b().split_by_shard(b, [(10, 100, 3), (100, 150, 1)], 20)
+    assert dropped == 20
+    assert struct.unpack(f"<{len(unplaced) // 4}I", unplaced) == tuple(range(150, 200))
+    keys = b.keys()
+    for s, sel in enumerate(groups[0]):
+        for i in struct.unpack(f"<{len(sel) // 4}I", sel):
+            assert 20 <= i < 100 and _b().fnv1a64(keys[i]) % 3 == s
+    assert struct.unpack(f"<{len(groups[1][0]) // 4}I", groups[1][0]) == tuple(range(100, 150))
+    hour = 3_600_000_000_000
+    b2 = _b().parse(b"m v=1 %d\nm v=1 %d\nm v=1 -1\n" % (hour + 5, 3 * hour), "n", 0, False)
+    assert _b().group_starts(b2, hour, 0) == [hour, 3 * hour]
+    assert _b().group_starts(b2, 7 * 24 * hour, -10) == [-3 * 24 * hour]  # Monday 1969-12-29
+
+
+@pytest.mark.compares_implementations
+@settings(max_examples=120, deadline=None)
+@given(seed=st.integers(0, 10**6), unsigned=st.booleans())
+def test_native_equals_pure(seed, unsigned):
+    body = lpgen.body(random.Random(seed), 40)
+    a, p = _native.parse(body, "n", 0, unsigned), _pure.parse(body, "n", 0, unsigned)
+    known = {b"cpu": {b"v": "float"}, b"host": {b"value": "integer"}}
+    va, vp = _native.shard_validate(a, None, known), _pure.shard_validate(p, None, known)
+    assert va == vp
+    acc = va[0]
+    ia, ip = _native.SeriesIndex(), _pure.SeriesIndex()
+    ids_a, new_a = ia.create_from_batch(a, acc)
+    assert (ids_a, new_a) == ip.create_from_batch(p, acc)
+    wa, wp = _native.wal_encode(a, acc, ids_a), _pure.wal_encode(p, acc, ids_a)
+    assert wa == wp
+    ca, cp = _native.Cache(), _pure.Cache()
+    ca.insert_batch(a, acc, ids_a)
+    cp.replay(wp)
+    assert ca.measurements() == cp.measurements() and ca.size == cp.size and ca.points == cp.points
+    for m in ca.measurements():
+        assert ca.snapshot(m) == cp.snapshot(m)
+    groups = [(-(1 << 62), 0, 2), (0, 1 << 61, 3)]
+    assert _native.split_by_shard(a, groups, -(1 << 62)) == _pure.split_by_shard(p, groups, -(1 << 62))
+    assert _native.group_starts(a, 3_600_000_000_000, 0) == _pure.group_starts(p, 3_600_000_000_000, 0)
