@@ -100,8 +100,20 @@ def test_native_equals_pure(seed, unsigned):
     assert va == vp
     acc = va[0]
     ia, ip = _native.SeriesIndex(), _pure.SeriesIndex()
-    ids_a, new_a = ia.create_from_batch(a, acc)
-    assert (ids_a, new_a) == ip.create_from_batch(p, acc)
+    ids_a, new_a, groups_a = ia.create_from_batch(a, acc, 8)
+    assert (ids_a, new_a, groups_a) == ip.create_from_batch(p, acc, 8)
+    # the partition a series gets from a batch is the one the names/tags path gives it
+    keys = a.series_keys()
+    sel = struct.unpack(f"<{len(acc) // 4}I", acc)
+    check = _native.SeriesIndex()
+    names = [_native.parse_series_key(keys[i])[0] for i in sel]
+    tags = [_native.parse_series_key(keys[i])[1] for i in sel]
+    if names:
+        check_ids, _, by_names = check.create(names, tags, 8)
+        part_batch = {sid: t for t in range(8) for sid in struct.unpack(f"<{len(groups_a[t]) // 8}Q", groups_a[t])}
+        part_names = {sid: t for t in range(8) for sid in by_names[t]}
+        batch_ids = struct.unpack(f"<{len(ids_a) // 8}Q", ids_a)
+        assert [part_batch[i] for i in batch_ids] == [part_names[i] for i in check_ids]
     wa, wp = _native.wal_encode(a, acc, ids_a), _pure.wal_encode(p, acc, ids_a)
     assert wa == wp
     ca, cp = _native.Cache(), _pure.Cache()

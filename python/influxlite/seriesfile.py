@@ -238,6 +238,20 @@ class SeriesFile:
         """The live id of a series, 0 if it does not exist (or was deleted)."""
         return self.series_ids([name], [tags])[0]
 
+    def create_series_from_batch(self, batch, sel: bytes | None = None, tsi_partition_n: int = 0):
+        """Series ids for the selected points of a parsed batch, created where missing (keys
+        built in Rust): ``(ids as u64 LE bytes, ids grouped by TSI partition as u64 LE bytes)``."""
+        with self._lock:
+            self._check_open()
+            ids, new, groups = self._index.create_from_batch(batch._raw, sel, tsi_partition_n)
+            touched = [p for p, entries in zip(self._partitions, new) if entries is not None]
+            for p in touched:
+                data, sizes = new[p.id]
+                p.append(data, sizes)
+            if self._sync:
+                fsync_all([fd for p in touched for fd in p.dirty_fds()])
+            return ids, groups
+
     # Every use of the index holds the lock: the native index is mutably borrowed (with the
     # GIL released) while `create` runs.
 

@@ -123,12 +123,24 @@ class SeriesIndex:
     def load_segment(self, partition: int, data: bytes, pos: int) -> int:
         return self._part(partition).load(data, pos)
 
-    def create_from_batch(self, batch, sel=None):
-        """``create`` for the selected points of a parsed batch: ``(ids as u64 LE bytes, new)``."""
+    def create_from_batch(self, batch, sel=None, tsi_partition_n: int = 0):
+        """``create`` for the selected points of a parsed batch: ``(ids as u64 LE bytes, new,
+        groups)`` (see the native twin)."""
         from .storage import _indices, series_keys
 
-        ids, new = self._create_keys(series_keys(batch, _indices(batch, sel)))
-        return struct.pack(f"<{len(ids)}Q", *ids), new
+        if tsi_partition_n & (tsi_partition_n - 1):
+            raise ValueError("tsi_partition_n must be a power of two")
+        keys = series_keys(batch, _indices(batch, sel))
+        ids, new = self._create_keys(keys)
+        groups = None
+        if tsi_partition_n:
+            parts = [bytearray() for _ in range(tsi_partition_n)]
+            for sid, key in zip(ids, keys):
+                name, tags = parse_series_key(key)
+                text = make_key(name, sorted(tags, key=lambda kv: kv[0]))
+                parts[xxh64(text) & (tsi_partition_n - 1)] += struct.pack("<Q", sid)
+            groups = [bytes(g) for g in parts]
+        return struct.pack(f"<{len(ids)}Q", *ids), new, groups
 
     def create(self, names, tags_list, tsi_partition_n: int = 0):
         if tsi_partition_n & (tsi_partition_n - 1):

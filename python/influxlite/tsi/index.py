@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from array import array
 from collections.abc import Iterable
 
 from pyroaring import BitMap64
@@ -84,6 +85,27 @@ class Index:
         for p, _ in touched:
             p.after_sync()
         return ids
+
+    def add_series_ids_grouped(self, groups: list[bytes]) -> int:
+        """Adds series already in the series file, given as u64 LE id bytes per partition (as
+        ``SeriesFile.create_series_from_batch`` groups them), skipping those the index has.
+        Returns how many were new."""
+        work = []
+        for p, data in zip(self.partitions, groups):
+            if not data:
+                continue
+            ids = array("Q")
+            ids.frombytes(data)
+            missing = BitMap64(ids) - p.series_id_set
+            if missing:
+                seen: set[int] = set()
+                order = [i for i in ids if i in missing and not (i in seen or seen.add(i))]
+                work.append((p, order))
+        fds = [p.add_series_ids(order, defer_sync=True) for p, order in work]
+        fsync_all([fd for fd in fds if fd is not None])
+        for p, _ in work:
+            p.after_sync()
+        return sum(len(o) for _, o in work)
 
     def drop_series(self, series_id: int) -> None:
         key = self.series_file.series_key(series_id)

@@ -141,14 +141,19 @@ impl SeriesIndex {
     }
 
     /// `create` for the selected points of a parsed batch (series keys built in Rust):
-    /// `(ids as u64 LE bytes, new)`.
-    #[pyo3(signature = (batch, sel=None))]
+    /// `(ids as u64 LE bytes, new, groups)`; with `tsi_partition_n`, `groups[t]` holds (u64 LE)
+    /// the ids of the points whose series belongs to TSI partition t, chosen as `create` does.
+    #[pyo3(signature = (batch, sel=None, tsi_partition_n=0))]
     fn create_from_batch<'py>(
         &mut self,
         py: Python<'py>,
         batch: &super::batch::ParsedBatch,
         sel: Option<&[u8]>,
+        tsi_partition_n: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
+        if tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
+            return Err(PyValueError::new_err("tsi_partition_n must be a power of two"));
+        }
         let idx = super::storage::selected(batch, sel)?;
         let buf = batch.data(py);
         let (keys, spans) = py.detach(|| super::storage::series_keys(batch, buf, &idx));
@@ -165,7 +170,22 @@ impl SeriesIndex {
             }
         }
         let id_bytes: Vec<u8> = ids.iter().flat_map(|x| x.to_le_bytes()).collect();
-        (PyBytes::new(py, &id_bytes), new).into_pyobject(py)
+        let groups = if tsi_partition_n > 0 {
+            let mut g: Vec<Vec<u8>> = vec![Vec::new(); tsi_partition_n];
+            let mut text = Vec::new();
+            for (j, &(s, e)) in spans.iter().enumerate() {
+                let (name, mut tags) = crate::serieskey::parse(&keys[s..e]).expect("keys built above");
+                tags.sort_by(|a, b| a.0.cmp(b.0));
+                text.clear();
+                make_key(&mut text, name, &tags);
+                let t = (crate::hash::xxh64(&text) & (tsi_partition_n as u64 - 1)) as usize;
+                g[t].extend_from_slice(&ids[j].to_le_bytes());
+            }
+            Some(g.into_iter().map(|b| PyBytes::new(py, &b)).collect::<Vec<_>>())
+        } else {
+            None
+        };
+        (PyBytes::new(py, &id_bytes), new, groups).into_pyobject(py)
     }
 
     /// Live ids of every (name, tags): 0 where there is none.

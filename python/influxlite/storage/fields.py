@@ -1,0 +1,58 @@
+"""The field types of a shard's measurements (InfluxDB's ``fields.idx``), in ``fields.json``.
+
+Types are recorded before the points that introduce them are written; the first type a
+field gets is its type for good (first writer wins), as in InfluxDB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+
+class FieldRegistry:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._types: dict[bytes, dict[bytes, str]] = {}
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                raw = json.loads(f.read())
+            self._types = {m.encode("utf-8", "surrogateescape"): {
+                k.encode("utf-8", "surrogateescape"): t for k, t in fields.items()} for m, fields in raw.items()}
+
+    def known(self) -> dict[bytes, dict[bytes, str]]:
+        """measurement -> field -> type (a snapshot)."""
+        with self._lock:
+            return {m: dict(f) for m, f in self._types.items()}
+
+    def types(self, measurement: bytes) -> dict[bytes, str]:
+        with self._lock:
+            return dict(self._types.get(measurement, {}))
+
+    def measurements(self) -> list[bytes]:
+        with self._lock:
+            return sorted(self._types)
+
+    def add(self, new: list[tuple[bytes, bytes, str]]) -> None:
+        """Records new fields (durably); a field already known keeps its type."""
+        with self._lock:
+            changed = False
+            for m, f, t in new:
+                fields = self._types.setdefault(m, {})
+                if f not in fields:
+                    fields[f] = t
+                    changed = True
+            if changed:
+                self._save()
+
+    def _save(self) -> None:
+        s = lambda b: b.decode("utf-8", "surrogateescape")  # noqa: E731
+        data = {s(m): {s(k): t for k, t in fields.items()} for m, fields in self._types.items()}
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
