@@ -1,0 +1,194 @@
+"""``Engine(data_dir)``: the meta store, the series files, the shards and the PointsWriter of one
+data directory, and the retention service. No HTTP in here.
+
+Layout (as InfluxDB's): ``<data>/meta/meta.json``, ``<data>/<db>/_series``,
+``<data>/<db>/<rp>/<shard id>/`` (``index/``, ``wal/``, ``fields.json``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+
+from .coordinator import DEFAULT_WRITE_TIMEOUT, PointsWriter, WriteResult
+from .meta import MetaStore
+from .models import PointBatch
+from .seriesfile import SeriesFile
+from .shard import Shard
+
+DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".influxlite")
+DEFAULT_RETENTION_CHECK_INTERVAL = 30 * 60.0
+
+
+class Engine:
+    def __init__(self, data_dir: str | os.PathLike | None = None, *, shards_per_group: int = 1,
+                 write_timeout: float = DEFAULT_WRITE_TIMEOUT, fsync_delay: float = 0.0,
+                 retention_check_interval: float = DEFAULT_RETENTION_CHECK_INTERVAL,
+                 retention_autocreate: bool = True, sync: bool = True) -> None:
+        self.data_dir = os.fspath(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+        self._shards_per_group = shards_per_group
+        self._write_timeout = write_timeout
+        self._fsync_delay = fsync_delay
+        self._retention_interval = retention_check_interval
+        self._retention_autocreate = retention_autocreate
+        self._sync = sync
+        self._lock = threading.Lock()
+        self._series_files: dict[str, SeriesFile] = {}
+        self._shards: dict[int, Shard] = {}
+        self._stop = threading.Event()
+        self._retention_thread: threading.Thread | None = None
+        self.meta: MetaStore | None = None
+        self.points_writer: PointsWriter | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def open(self, *, start_services: bool = True) -> Engine:
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.meta = MetaStore(self.data_dir, retention_autocreate=self._retention_autocreate,
+                              shards_per_group=self._shards_per_group)
+        self.points_writer = PointsWriter(self.meta, self.shard, write_timeout=self._write_timeout)
+        if start_services and self._retention_interval > 0:
+            self._retention_thread = threading.Thread(target=self._retention_loop, name="influxlite-retention",
+                                                      daemon=True)
+            self._retention_thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._retention_thread is not None:
+            self._retention_thread.join()
+        if self.points_writer is not None:
+            self.points_writer.close()
+        with self._lock:
+            for shard in self._shards.values():
+                shard.close()
+            for sf in self._series_files.values():
+                sf.close()
+            self._shards.clear()
+            self._series_files.clear()
+
+    def __enter__(self) -> Engine:
+        return self.open() if self.meta is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- storage objects -----------------------------------------------------------------------
+
+    def series_file(self, database: str) -> SeriesFile:
+        with self._lock:
+            sf = self._series_files.get(database)
+            if sf is None:
+                sf = SeriesFile(os.path.join(self.data_dir, database, "_series"), sync=self._sync)
+                self._series_files[database] = sf
+            return sf
+
+    def shard_path(self, database: str, rp: str, shard_id: int) -> str:
+        return os.path.join(self.data_dir, database, rp, str(shard_id))
+
+    def shard(self, database: str, rp: str, shard_id: int) -> Shard:
+        """The open shard (opened, or created, on first use)."""
+        sf = self.series_file(database)
+        with self._lock:
+            shard = self._shards.get(shard_id)
+            if shard is None:
+                shard = Shard(self.shard_path(database, rp, shard_id), shard_id, sf, database=database,
+                              retention_policy=rp, fsync_delay=self._fsync_delay, sync=self._sync).open()
+                self._shards[shard_id] = shard
+            return shard
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def write_points(self, database: str, retention_policy: str | None, batch: PointBatch,
+                     consistency: str | None = None, now: int | None = None) -> WriteResult:
+        """Writes a parsed batch (see ``PointsWriter.write_points``)."""
+        return self.points_writer.write_points(database, retention_policy, batch, consistency, now)
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def shards_for(self, database: str, rp: str | None, tmin: int, tmax: int) -> list[Shard]:
+        policy = self.meta.retention_policy(database, rp or None)
+        out = []
+        for g in self.meta.shard_groups_by_time_range(database, policy.name, tmin, tmax):
+            for sid in g.shards:
+                if os.path.isdir(self.shard_path(database, policy.name, sid)):
+                    out.append(self.shard(database, policy.name, sid))
+        return out
+
+    def read(self, database: str, measurement, rp: str | None = None, tmin: int = -(1 << 63),
+             tmax: int = (1 << 63) - 1, series_ids=None):
+        """A measurement's points across the shards of ``[tmin, tmax]``: a pyarrow Table sorted
+        by series id and time."""
+        import pyarrow as pa
+
+        tables = [s.read(measurement, series_ids, tmin, tmax) for s in self.shards_for(database, rp, tmin, tmax)]
+        tables = [t for t in tables if t.num_rows]
+        if not tables:
+            return pa.table({})
+        t = pa.concat_tables(tables, promote_options="permissive")
+        return t.sort_by([("series_id", "ascending"), ("time", "ascending")])
+
+    # --- retention -------------------------------------------------------------------------------
+
+    def enforce_retention(self, now: int | None = None) -> list[int]:
+        """Deletes shard groups that ended more than their policy's duration ago, with their
+        shard directories; returns the shard ids removed."""
+        now = time.time_ns() if now is None else now
+        removed = []
+        for db in list(self.meta.databases):
+            for rp in list(db.retention_policies):
+                if rp.duration <= 0:
+                    continue
+                expired = [g for g in rp.shard_groups if g.end < now - rp.duration or g.deleted]
+                for g in expired:
+                    self.meta.delete_shard_group(db.name, rp.name, g.id)
+                    for sid in g.shards:
+                        self._remove_shard(db.name, rp.name, sid)
+                        removed.append(sid)
+                if expired:
+                    self.meta.prune_shard_groups(db.name, rp.name, [g.id for g in expired])
+        return removed
+
+    def _remove_shard(self, database: str, rp: str, shard_id: int) -> None:
+        with self._lock:
+            shard = self._shards.pop(shard_id, None)
+        if shard is not None:
+            shard.close()
+        shutil.rmtree(self.shard_path(database, rp, shard_id), ignore_errors=True)
+
+    def _retention_loop(self) -> None:
+        while not self._stop.wait(self._retention_interval):
+            try:
+                self.enforce_retention()
+            except Exception:  # noqa: BLE001 - keep the service alive; the next run retries
+                pass
+
+    # --- schema changes that remove data --------------------------------------------------------
+
+    def drop_database(self, name: str) -> None:
+        db = self.meta.database(name)
+        if db is None:
+            return
+        for rp in db.retention_policies:
+            for g in rp.shard_groups:
+                for sid in g.shards:
+                    self._remove_shard(name, rp.name, sid)
+        self.meta.drop_database(name)
+        with self._lock:
+            sf = self._series_files.pop(name, None)
+        if sf is not None:
+            sf.close()
+        shutil.rmtree(os.path.join(self.data_dir, name), ignore_errors=True)
+
+    def drop_retention_policy(self, database: str, name: str) -> None:
+        db = self.meta.database(database)
+        rp = db.retention_policy(name) if db else None
+        if rp is None:
+            return
+        for g in rp.shard_groups:
+            for sid in g.shards:
+                self._remove_shard(database, name, sid)
+        self.meta.drop_retention_policy(database, name)
+        shutil.rmtree(os.path.join(self.data_dir, database, name), ignore_errors=True)
