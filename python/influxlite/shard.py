@@ -5,6 +5,11 @@ directory ``<data>/<db>/<rp>/<shard id>/``; the series file is the database's.
 field types, first writer wins), create missing series in the series file and the index, append
 the points to the WAL (fsynced before it returns), then to the cache, where reads find them at
 once. Writes to one shard run one at a time. All per-point work happens in Rust.
+
+When the cache passes ``cache_max_size`` it is compacted into Parquet files (``storage.parquet``):
+the WAL moves to a new segment and a new cache takes writes while the old one is written out;
+its WAL segments are removed only once the files are durable. Reads merge the Parquet files,
+caches being compacted and the cache, newest value per field winning.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from dataclasses import dataclass
 
 from . import _backend
 from .storage import WAL, FieldRegistry
+from .storage import parquet
+from .storage.arrow import schema, snapshot_to_table
 from .tsi import Index
+
+DEFAULT_CACHE_MAX_SIZE = 25 * 1024 * 1024  # InfluxDB's cache-snapshot-memory-size
 
 
 @dataclass
@@ -28,7 +37,8 @@ class ShardWriteResult:
 
 class Shard:
     def __init__(self, path: str, shard_id: int, series_file, *, database: str = "", retention_policy: str = "",
-                 fsync_delay: float = 0.0, sync: bool = True, max_index_log_file_size: int = 1 << 20) -> None:
+                 fsync_delay: float = 0.0, sync: bool = True, max_index_log_file_size: int = 1 << 20,
+                 cache_max_size: int = DEFAULT_CACHE_MAX_SIZE) -> None:
         self.path = os.fspath(path)
         self.id = shard_id
         self.database, self.retention_policy = database, retention_policy
@@ -36,7 +46,12 @@ class Shard:
         self._sync = sync
         self._fsync_delay = fsync_delay
         self._max_log = max_index_log_file_size
+        self.cache_max_size = cache_max_size
         self._write_lock = threading.Lock()
+        self._compact_lock = threading.Lock()
+        self._snapshots: list = []  # caches being compacted, oldest first
+        self._generation = 0
+        self.parquet_dir = os.path.join(self.path, "parquet")
         self.index: Index | None = None
         self.fields: FieldRegistry | None = None
         self.cache = None
@@ -50,6 +65,13 @@ class Shard:
         self.cache = _backend.backend.Cache()
         self.wal = WAL(os.path.join(self.path, "wal"), fsync_delay=self._fsync_delay, sync=self._sync)
         self.wal.open(self.cache)
+        for m in parquet.measurements(self.parquet_dir):
+            d = parquet.measurement_dir(self.parquet_dir, m)
+            for name in os.listdir(d):
+                if name.endswith(".tmp"):  # a compaction a crash interrupted
+                    os.remove(os.path.join(d, name))
+            gens = [g for g, _ in parquet.files(self.parquet_dir, m)]
+            self._generation = max([self._generation, *gens])
         return self
 
     def close(self) -> None:
@@ -71,7 +93,35 @@ class Shard:
             self.index.add_series_ids_grouped(groups)
             self.wal.write(backend.wal_encode(batch._raw, accepted, ids))
             self.cache.insert_batch(batch._raw, accepted, ids)
-            return ShardWriteResult(len(accepted) // 4, dropped, reason)
+            full = self.cache.size > self.cache_max_size
+        if full:
+            self.compact()
+        return ShardWriteResult(len(accepted) // 4, dropped, reason)
+
+    def compact(self) -> list[str]:
+        """Writes the cache out as Parquet files; returns their paths."""
+        with self._compact_lock:
+            with self._write_lock:
+                if self.cache.points == 0:
+                    return []
+                closed = self.wal.rotate()
+                snap = self.cache
+                self._snapshots.append(snap)
+                self.cache = _backend.backend.Cache()
+                self._generation += 1
+                generation = self._generation
+            written = []
+            for m in snap.measurements():
+                types = self.fields.types(m)
+                table = snapshot_to_table(snap.snapshot(m), types)
+                table = parquet.add_tags(table, self.series_file.series_key)
+                path = os.path.join(parquet.measurement_dir(self.parquet_dir, m), f"{generation:08d}.parquet")
+                parquet.write(path, table, m, types)
+                written.append(path)
+            with self._write_lock:
+                self._snapshots.remove(snap)
+            self.wal.remove(closed)
+            return written
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -85,12 +135,28 @@ class Shard:
         """The points of a measurement (optionally only some series, times in [tmin, tmax]),
         sorted by series id and time, newest write winning per field: a pyarrow Table with
         ``time``, ``series_id`` and one column per field."""
-        from .storage.arrow import snapshot_to_table
-
-        sel = None if series_ids is None else struct.pack(f"<{len(series_ids)}Q", *sorted(series_ids))
-        snap = self.cache.snapshot(_raw(measurement), sel, tmin, tmax)
-        return snapshot_to_table(snap, self.field_types(measurement))
+        m = _raw(measurement)
+        types = self.field_types(m)
+        ids = None if series_ids is None else sorted(series_ids)
+        sel = None if ids is None else struct.pack(f"<{len(ids)}Q", *ids)
+        bounded = (None if tmin <= -(1 << 63) else tmin, None if tmax >= (1 << 63) - 1 else tmax)
+        tables = [parquet.read(path, ids, *bounded) for _, path in parquet.files(self.parquet_dir, m)]
+        with self._write_lock:
+            caches = [*self._snapshots, self.cache]
+        tables += [snapshot_to_table(c.snapshot(m, sel, tmin, tmax), types) for c in caches]
+        merged = parquet.merge(tables)
+        sch = schema(types)
+        if merged.num_columns == 0:
+            return sch.empty_table()
+        return merged.select([f.name for f in sch if f.name in merged.column_names]).cast(
+            pa_schema_subset(sch, merged.column_names))
 
 
 def _raw(x) -> bytes:
     return x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")
+
+
+def pa_schema_subset(sch, names):
+    import pyarrow as pa
+
+    return pa.schema([sch.field(n) for n in names if n in sch.names])

@@ -1,0 +1,150 @@
+"""A shard's compacted points as Apache Parquet files that pandas, Polars, DuckDB and Spark read
+as they are.
+
+``<shard>/parquet/<measurement>/<generation>.parquet`` (the measurement name percent-encoded),
+one file per measurement per compaction. Columns: ``time`` (timestamp ns UTC), ``series_id``,
+one string column per tag key (dictionary-encoded; a tag named like a field is ``<key>::tag``),
+then one column per field. Rows are sorted by series id, then time. Timestamps, series ids and
+integers are delta-packed, floats byte-stream-split, everything zstd-compressed. The file's key-value
+metadata names the measurement and its tag and field keys.
+
+Reading merges files (oldest generation first) with newer data: for the same series and time,
+each field's newest value wins (InfluxDB's overwrite rule).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..serieskey import parse_series_key
+from .arrow import TIME
+
+_FILE = re.compile(r"^(\d{8})\.parquet$")
+COMPRESSION = "zstd"
+
+
+def measurement_dir(root: str, measurement: bytes) -> str:
+    name = urllib.parse.quote(measurement.decode("utf-8", "surrogateescape"), safe="")
+    return os.path.join(root, name or "%00")
+
+
+def files(root: str, measurement: bytes) -> list[tuple[int, str]]:
+    """(generation, path) of a measurement's files, oldest first."""
+    d = measurement_dir(root, measurement)
+    if not os.path.isdir(d):
+        return []
+    out = [(int(m.group(1)), os.path.join(d, n)) for n in os.listdir(d) if (m := _FILE.match(n))]
+    return sorted(out)
+
+
+def measurements(root: str) -> list[bytes]:
+    if not os.path.isdir(root):
+        return []
+    return sorted(urllib.parse.unquote(n).encode("utf-8", "surrogateescape") for n in os.listdir(root)
+                  if os.path.isdir(os.path.join(root, n)))
+
+
+def add_tags(table: pa.Table, series_key_of) -> pa.Table:
+    """Adds a dictionary-encoded column per tag key (values from each row's series key)."""
+    if table.num_rows == 0:
+        return table
+    unique = pc.unique(table.column("series_id"))
+    tags_by_series = []
+    keys: list[bytes] = []
+    for sid in unique.to_pylist():
+        key = series_key_of(sid)
+        tags = dict(parse_series_key(key)[1]) if key else {}
+        tags_by_series.append(tags)
+        for k in tags:
+            if k not in keys:
+                keys.append(k)
+    keys.sort()
+    positions = pc.index_in(table.column("series_id"), value_set=unique)
+    fields = set(table.column_names)
+    for k in keys:
+        name = k.decode("utf-8", "surrogateescape")
+        if name in fields or name in ("time", "series_id"):
+            name += "::tag"
+        values = pa.array([t.get(k, b"").decode("utf-8", "surrogateescape") or None for t in tags_by_series],
+                          pa.string())
+        table = table.append_column(name, pa.DictionaryArray.from_arrays(positions, values))
+    # tags after time and series_id, fields after the tags
+    field_cols = [c for c in table.column_names[2:] if c not in {f.name for f in table.schema if
+                                                                pa.types.is_dictionary(f.type)}]
+    tag_cols = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    return table.select(["time", "series_id", *tag_cols, *field_cols])
+
+
+def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[bytes, str]) -> int:
+    """Writes one file (temporary name, fsynced, renamed); returns its size."""
+    meta = {
+        b"influxlite.measurement": measurement,
+        b"influxlite.fields": b",".join(k + b":" + t.encode() for k, t in field_types.items()),
+    }
+    table = table.replace_schema_metadata(meta)
+    encodings = {"time": "DELTA_BINARY_PACKED", "series_id": "DELTA_BINARY_PACKED"}
+    for f in table.schema:
+        if pa.types.is_floating(f.type):
+            encodings[f.name] = "BYTE_STREAM_SPLIT"
+        elif pa.types.is_integer(f.type):
+            encodings[f.name] = "DELTA_BINARY_PACKED"
+    dictionary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary, column_encoding=encodings,
+                   write_statistics=True, row_group_size=1 << 20)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dfd = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return os.path.getsize(path)
+
+
+def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None) -> pa.Table:
+    """A file's rows (without tag columns), filtered by series and time."""
+    filters = []
+    if tmin is not None:
+        filters.append(("time", ">=", pa.scalar(tmin, pa.int64()).cast(TIME)))
+    if tmax is not None:
+        filters.append(("time", "<=", pa.scalar(tmax, pa.int64()).cast(TIME)))
+    if series_ids is not None:
+        filters.append(("series_id", "in", sorted(series_ids)))
+    schema = pq.read_schema(path)
+    cols = [f.name for f in schema if not pa.types.is_dictionary(f.type)]
+    return pq.read_table(path, columns=cols, filters=filters or None)
+
+
+def merge(tables: list[pa.Table]) -> pa.Table:
+    """Tables oldest first, each sorted by (series id, time) without duplicates, merged into one:
+    rows with the same series and time become one, each field taking its newest value."""
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return pa.table({})
+    if len(tables) == 1:
+        return tables[0]
+    ranked = [t.append_column("__rank", pa.array([i] * t.num_rows, pa.int32())) for i, t in enumerate(tables)]
+    t = pa.concat_tables(ranked, promote_options="permissive")
+    t = t.sort_by([("series_id", "ascending"), ("time", "ascending"), ("__rank", "ascending")])
+    sid, tm = t.column("series_id"), t.column("time")
+    n = t.num_rows
+    dup = pc.and_(pc.equal(sid.slice(1), sid.slice(0, n - 1)), pc.equal(tm.slice(1), tm.slice(0, n - 1)))
+    if not pc.any(dup).as_py():
+        return t.drop_columns(["__rank"])
+    fields = [c for c in t.column_names if c not in ("time", "series_id", "__rank")]
+    grouped = t.group_by(["series_id", "time"], use_threads=False).aggregate(
+        [(f, "last", pc.ScalarAggregateOptions(skip_nulls=True)) for f in fields])
+    grouped = grouped.rename_columns([c[: -len("_last")] if c.endswith("_last") else c for c in grouped.column_names])
+    return grouped.select(["time", "series_id", *fields]).sort_by([("series_id", "ascending"), ("time", "ascending")])
