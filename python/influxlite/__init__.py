@@ -11,10 +11,14 @@ from .models import Point, PointBatch, parse_points
 
 __version__ = "0.1.0"
 
-__all__ = ["Point", "PointBatch", "parse_points", "implementation", "__version__"]
+__all__ = ["Engine", "Point", "PointBatch", "parse_points", "implementation", "__version__"]
 
 
 def __getattr__(name: str):
     if name == "implementation":
         return _backend.implementation
+    if name == "Engine":  # imported on first use: it pulls in pyarrow
+        from .engine import Engine
+
+        return Engine
     raise AttributeError(f"module 'influxlite' has no attribute {name!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import sys
 import time
 from collections import Counter
@@ -46,6 +47,165 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return status
 
 
+class _Progress:
+    """One status line on stderr: points/s, bytes read, errors."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def show(self, points: int, nbytes: int, errors: int, final: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (not final and now - self.last < 0.25):
+            return
+        self.last = now
+        rate = points / max(now - self.start, 1e-9)
+        sys.stderr.write(f"\r{points:,} points  {rate:,.0f} points/s  {nbytes / 1e6:,.1f} MB  {errors:,} errors")
+        if final:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _chunks(path: str, size: int):
+    """The file in chunks that end on a line boundary (plain or gzip; - for stdin)."""
+    from . import _backend
+
+    if path == "-":
+        f = sys.stdin.buffer
+    else:
+        f = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    try:
+        rest = b""
+        while True:
+            data = f.read(size)
+            if not data:
+                break
+            data = rest + data
+            cut = _backend.backend.complete_lines(data)
+            if cut == 0:
+                rest = data
+                continue
+            yield data[:cut], len(data[:cut])
+            rest = data[cut:]
+        if rest:
+            yield rest, len(rest)
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Bulk-loads line-protocol files into a database, as writes through the engine."""
+    from .coordinator import WriteError
+    from .engine import Engine
+    from .meta import MetaError
+
+    engine = Engine(args.data_dir, retention_check_interval=0).open(start_services=False)
+    progress = _Progress(not args.quiet and sys.stderr.isatty() or args.progress)
+    points = nbytes = 0
+    errors: list[str] = []
+    n_errors = 0
+    try:
+        if engine.meta.database(args.db) is None:
+            engine.meta.create_database(args.db)
+            print(f"created database {args.db!r}", file=sys.stderr)
+        for path in args.files:
+            for chunk, size in _chunks(path, args.batch_bytes):
+                batch = parse_points(chunk, args.precision)
+                nbytes += size
+                bad = batch.errors
+                n_errors += len(bad)
+                errors.extend(bad[: max(0, args.max_errors - len(errors))])
+                if len(batch):
+                    try:
+                        result = engine.write_points(args.db, args.rp, batch)
+                        points += result.written
+                    except WriteError as e:  # a partial write: some points were refused
+                        n_errors += getattr(e, "dropped", 0) or 1
+                        if len(errors) < args.max_errors:
+                            errors.append(str(e))
+                        points += len(batch) - getattr(e, "dropped", len(batch))
+                progress.show(points, nbytes, n_errors)
+    except (MetaError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        progress.show(points, nbytes, n_errors, final=True)
+        engine.close()
+    elapsed = time.perf_counter() - progress.start
+    print(f"imported {points:,} points ({nbytes / 1e6:,.1f} MB) into {args.db!r} in {elapsed:.1f} s"
+          f" ({points / max(elapsed, 1e-9):,.0f} points/s); {n_errors:,} errors")
+    for e in errors:
+        print(f"  {e}")
+    if n_errors > len(errors):
+        print(f"  ... and {n_errors - len(errors):,} more")
+    return 1 if n_errors and args.strict else 0
+
+
+def _size(path: str) -> int:
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            total += os.path.getsize(os.path.join(d, f))
+    return total
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Prints databases, retention policies, shard groups, measurements, series and points."""
+    import pyarrow.parquet as pq
+
+    from .engine import Engine
+    from .meta import format_duration
+    from .storage import parquet
+
+    if not os.path.isdir(os.path.join(args.data_dir, "meta")):
+        print(f"no influxlite data in {args.data_dir}")
+        return 1
+    engine = Engine(args.data_dir, retention_check_interval=0).open(start_services=False)
+    try:
+        for db in engine.meta.databases:
+            sf = engine.series_file(db.name)
+            print(f"database {db.name!r}: {sf.series_count():,} series, "
+                  f"{_size(os.path.join(args.data_dir, db.name)):,} bytes on disk")
+            for rp in db.retention_policies:
+                default = " (default)" if rp.name == db.default_retention_policy else ""
+                print(f"  retention policy {rp.name!r}{default}: duration {format_duration(rp.duration)}, "
+                      f"shard group duration {format_duration(rp.shard_group_duration)}, replication {rp.replica_n}")
+                for g in rp.shard_groups:
+                    span = f"{_iso(g.start)} .. {_iso(g.end)}" + (" (deleted)" if g.deleted else "")
+                    print(f"    shard group {g.id}: {span}")
+                    for sid in g.shards:
+                        path = engine.shard_path(db.name, rp.name, sid)
+                        if not os.path.isdir(path):
+                            continue
+                        shard = engine.shard(db.name, rp.name, sid)
+                        files = [p for m in parquet.measurements(shard.parquet_dir)
+                                 for _, p in parquet.files(shard.parquet_dir, m)]
+                        rows = sum(pq.ParquetFile(p).metadata.num_rows for p in files)
+                        print(f"      shard {sid}: {len(shard.measurement_names())} measurements, "
+                              f"{shard.index.series_n():,} series, {rows + shard.cache.points:,} points "
+                              f"({rows:,} in {len(files)} Parquet files, {shard.cache.points:,} in the cache), "
+                              f"{_size(path):,} bytes")
+                        for m in shard.measurement_names():
+                            types = ", ".join(f"{k.decode('utf-8', 'replace')}:{t}"
+                                              for k, t in shard.field_types(m).items())
+                            print(f"        {m.decode('utf-8', 'replace')}: "
+                                  f"{len(shard.index.measurement_series_ids(m)):,} series; fields {types}")
+        users = engine.meta.users
+        if users:
+            print("users: " + ", ".join(u.name + (" (admin)" if u.admin else "") for u in users))
+    finally:
+        engine.close()
+    return 0
+
+
+def _iso(ns: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="influxlite", description=__doc__)
     parser.add_argument("--version", action="version", version=f"influxlite {__version__}")
@@ -58,6 +218,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-errors", type=int, default=10, help="how many errors to print (default 10)")
     p.add_argument("--strict", action="store_true", help="exit with status 1 if any line is rejected")
     p.set_defaults(func=cmd_parse)
+
+    from .engine import DEFAULT_DATA_DIR
+
+    p = sub.add_parser("import", help="bulk-load line-protocol files (plain or .gz) into a database")
+    p.add_argument("files", nargs="+", help="line-protocol files (.gz too; - for stdin)")
+    p.add_argument("--db", required=True, help="database (created if missing)")
+    p.add_argument("--rp", default=None, help="retention policy (default: the database's default)")
+    p.add_argument("--precision", default="n", help="timestamp unit: n, u, ms, s, m, h (default n)")
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")
+    p.add_argument("--batch-bytes", type=int, default=4 << 20, help="bytes per write batch (default 4 MiB)")
+    p.add_argument("--max-errors", type=int, default=10, help="how many errors to print (default 10)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 if any line or point is refused")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--progress", action="store_true", help="a progress line even when stderr is not a terminal")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("inspect", help="show databases, policies, shard groups, measurements, series, points")
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")
+    p.set_defaults(func=cmd_inspect)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -61,6 +61,26 @@ pub fn parse(
     })
 }
 
+/// Where the last complete line of `data` ends (just past its newline): the parser's own
+/// line splitting, so a newline inside a quoted string does not count. 0 if no line is
+/// complete. For cutting a stream into batches without splitting a line.
+#[pyfunction]
+pub fn complete_lines(py: Python<'_>, data: &[u8]) -> usize {
+    py.detach(|| {
+        let mut pos = 0;
+        let mut done = 0;
+        while pos < data.len() {
+            let end = lineproto::scan::scan_line(data, pos);
+            if end >= data.len() {
+                break;
+            }
+            done = end + 1;
+            pos = end + 1;
+        }
+        done
+    })
+}
+
 /// FNV-1a 64-bit hash of `data` (InfluxDB's `HashID` of a series key).
 #[pyfunction]
 pub fn fnv1a64(data: &[u8]) -> u64 {

@@ -32,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage::split_by_shard, m)?)?;
     m.add_function(wrap_pyfunction!(batch::parse, m)?)?;
     m.add_function(wrap_pyfunction!(batch::fnv1a64, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::complete_lines, m)?)?;
     m.add_function(wrap_pyfunction!(xxh64, m)?)?;
     m.add_function(wrap_pyfunction!(serieskey::encode_series_keys, m)?)?;
     m.add_function(wrap_pyfunction!(serieskey::parse_series_key, m)?)?;
