@@ -122,6 +122,19 @@ def test_native_equals_pure(seed, unsigned):
     assert ca.measurements() == cp.measurements() and ca.size == cp.size and ca.points == cp.points
     for m in ca.measurements():
         assert ca.snapshot(m) == cp.snapshot(m)
+    # the one-pass prepared write gives the same as the separate steps, in both implementations
+    pa_, nfa, ra, da = _native.shard_prepare(a, None, known, 8)
+    pp_, nfp, rp, dp = _pure.shard_prepare(p, None, known, 8)
+    assert (pa_.accepted, nfa, ra, da) == (pp_.accepted, nfp, rp, dp) == (acc, va[1], va[2], va[3])
+    assert len(pa_) == len(pp_) == len(acc) // 4
+    ids2, new2, groups2 = _native.SeriesIndex().create_prepared(pa_)
+    assert (ids2, new2, groups2) == _pure.SeriesIndex().create_prepared(pp_) == (ids_a, new_a, groups_a)
+    assert pa_.wal_entry(ids_a) == pp_.wal_entry(ids_a) == wa
+    cpa, cpp = _native.Cache(), _pure.Cache()
+    cpa.insert_prepared(pa_, ids_a)
+    cpp.insert_prepared(pp_, ids_a)
+    for m in ca.measurements():
+        assert cpa.snapshot(m) == cpp.snapshot(m) == ca.snapshot(m)
     groups = [(-(1 << 62), 0, 2), (0, 1 << 61, 3)]
     assert _native.split_by_shard(a, groups, -(1 << 62)) == _pure.split_by_shard(p, groups, -(1 << 62))
     assert _native.group_starts(a, 3_600_000_000_000, 0) == _pure.group_starts(p, 3_600_000_000_000, 0)

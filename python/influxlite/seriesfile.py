@@ -243,14 +243,23 @@ class SeriesFile:
         built in Rust): ``(ids as u64 LE bytes, ids grouped by TSI partition as u64 LE bytes)``."""
         with self._lock:
             self._check_open()
-            ids, new, groups = self._index.create_from_batch(batch._raw, sel, tsi_partition_n)
-            touched = [p for p, entries in zip(self._partitions, new) if entries is not None]
-            for p in touched:
-                data, sizes = new[p.id]
-                p.append(data, sizes)
-            if self._sync:
-                fsync_all([fd for p in touched for fd in p.dirty_fds()])
-            return ids, groups
+            return self._appended(*self._index.create_from_batch(batch._raw, sel, tsi_partition_n))
+
+    def create_series_prepared(self, prepared):
+        """``create_series_from_batch`` for a prepared shard write (``shard_prepare``)."""
+        with self._lock:
+            self._check_open()
+            return self._appended(*self._index.create_prepared(prepared))
+
+    def _appended(self, ids, new, groups):
+        """Appends the new series' entries (the caller holds the lock); passes the ids on."""
+        touched = [p for p, entries in zip(self._partitions, new) if entries is not None]
+        for p in touched:
+            data, sizes = new[p.id]
+            p.append(data, sizes)
+        if self._sync:
+            fsync_all([fd for p in touched for fd in p.dirty_fds()])
+        return ids, groups
 
     # Every use of the index holds the lock: the native index is mutably borrowed (with the
     # GIL released) while `create` runs.

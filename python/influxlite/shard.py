@@ -84,19 +84,20 @@ class Shard:
         """Writes the selected points (u32 LE indices into ``batch``; all if None)."""
         backend = _backend.backend
         with self._write_lock:
-            accepted, new_fields, reason, dropped = backend.shard_validate(batch._raw, sel, self.fields.known())
-            if not accepted:
+            prepared, new_fields, reason, dropped = backend.shard_prepare(
+                batch._raw, sel, self.fields.known(), len(self.index.partitions))
+            if not len(prepared):
                 return ShardWriteResult(0, dropped, reason)
             if new_fields:
                 self.fields.add(new_fields)
-            ids, groups = self.series_file.create_series_from_batch(batch, accepted, len(self.index.partitions))
+            ids, groups = self.series_file.create_series_prepared(prepared)
             self.index.add_series_ids_grouped(groups)
-            self.wal.write(backend.wal_encode(batch._raw, accepted, ids))
-            self.cache.insert_batch(batch._raw, accepted, ids)
+            self.wal.write(prepared.wal_entry(ids))
+            self.cache.insert_prepared(prepared, ids)
             full = self.cache.size > self.cache_max_size
         if full:
             self.compact()
-        return ShardWriteResult(len(accepted) // 4, dropped, reason)
+        return ShardWriteResult(len(prepared), dropped, reason)
 
     def compact(self) -> list[str]:
         """Writes the cache out as Parquet files; returns their paths."""

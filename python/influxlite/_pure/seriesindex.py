@@ -128,8 +128,8 @@ class SeriesIndex:
         groups)`` (see the native twin)."""
         from .storage import _indices, series_keys
 
-        if tsi_partition_n & (tsi_partition_n - 1):
-            raise ValueError("tsi_partition_n must be a power of two")
+        if tsi_partition_n > 256 or tsi_partition_n & (tsi_partition_n - 1):
+            raise ValueError("tsi_partition_n must be a power of two up to 256")
         keys = series_keys(batch, _indices(batch, sel))
         ids, new = self._create_keys(keys)
         groups = None
@@ -141,6 +141,10 @@ class SeriesIndex:
                 parts[xxh64(text) & (tsi_partition_n - 1)] += struct.pack("<Q", sid)
             groups = [bytes(g) for g in parts]
         return struct.pack(f"<{len(ids)}Q", *ids), new, groups
+
+    def create_prepared(self, prepared):
+        """``create_from_batch`` for a prepared shard write."""
+        return self.create_from_batch(prepared.batch, prepared.sel, prepared.tsi_n)
 
     def create(self, names, tags_list, tsi_partition_n: int = 0):
         if tsi_partition_n & (tsi_partition_n - 1):

@@ -88,6 +88,35 @@ def shard_validate(batch: ParsedBatch, sel, known: dict):
     return _u32_bytes(accepted), new_fields, reason, dropped
 
 
+class Prepared:
+    """The accepted points of one shard write (same API as the native class)."""
+
+    __slots__ = ("batch", "sel", "tsi_n", "_n")
+
+    def __init__(self, batch: ParsedBatch, sel: bytes, tsi_n: int) -> None:
+        self.batch, self.sel, self.tsi_n = batch, sel, tsi_n
+        self._n = len(sel) // 4
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def accepted(self) -> bytes:
+        return self.sel
+
+    def wal_entry(self, ids: bytes) -> bytes:
+        return wal_encode(self.batch, self.sel, ids)
+
+
+def shard_prepare(batch: ParsedBatch, sel, known: dict, tsi_partition_n: int = 0):
+    """``shard_validate`` plus what the rest of the write needs: ``(prepared, new fields,
+    reason, dropped)``."""
+    if tsi_partition_n > 256 or tsi_partition_n & (tsi_partition_n - 1):
+        raise ValueError("tsi_partition_n must be a power of two up to 256")
+    accepted, new_fields, reason, dropped = shard_validate(batch, sel, known)
+    return Prepared(batch, accepted, tsi_partition_n), new_fields, reason, dropped
+
+
 def series_keys(batch: ParsedBatch, idx: list[int]) -> list[bytes]:
     keys = batch.series_keys()
     return [keys[i] for i in idx]
@@ -300,6 +329,9 @@ class Cache:
             raise ValueError("one series id per point")
         for j, i in enumerate(idx):
             self._insert(name_of(batch._keys[i]), ids_[j], batch._times[i], _point_fields(batch, i))
+
+    def insert_prepared(self, prepared: Prepared, ids: bytes) -> None:
+        self.insert_batch(prepared.batch, prepared.sel, ids)
 
     def replay(self, data: bytes):
         count = [0]

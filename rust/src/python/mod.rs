@@ -25,6 +25,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::ParsedBatch>()?;
     m.add_class::<seriesindex::SeriesIndex>()?;
     m.add_class::<storage::Cache>()?;
+    m.add_class::<storage::Prepared>()?;
+    m.add_function(wrap_pyfunction!(storage::shard_prepare, m)?)?;
     m.add_function(wrap_pyfunction!(storage::shard_validate, m)?)?;
     m.add_function(wrap_pyfunction!(storage::wal_encode, m)?)?;
     m.add_function(wrap_pyfunction!(storage::wal_scan, m)?)?;

@@ -151,16 +151,22 @@ impl SeriesIndex {
         sel: Option<&[u8]>,
         tsi_partition_n: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        if tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
-            return Err(PyValueError::new_err("tsi_partition_n must be a power of two"));
+        if tsi_partition_n > 256 || tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
+            return Err(PyValueError::new_err("tsi_partition_n must be a power of two up to 256"));
         }
         let idx = super::storage::selected(batch, sel)?;
         let buf = batch.data(py);
-        let (keys, spans) = py.detach(|| super::storage::series_keys(batch, buf, &idx));
+        let prepared = py.detach(|| super::storage::prepare(batch, buf, &idx, None, tsi_partition_n).0);
+        self.create_prepared(py, &prepared)
+    }
+
+    /// `create` for a prepared shard write: `(ids as u64 LE bytes, new, groups)` as
+    /// `create_from_batch` gives them.
+    fn create_prepared<'py>(&mut self, py: Python<'py>, prepared: &super::storage::Prepared) -> PyResult<Bound<'py, PyTuple>> {
         let n = self.inner.partitions.len();
         let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
         let inner = &mut self.inner;
-        let ids = py.detach(|| inner.create(spans.iter().map(|&(s, e)| &keys[s..e]), &mut out));
+        let ids = py.detach(|| inner.create(prepared.series_key_iter(), &mut out));
         let new = PyList::empty(py);
         for e in out {
             if e.sizes.is_empty() {
@@ -170,21 +176,7 @@ impl SeriesIndex {
             }
         }
         let id_bytes: Vec<u8> = ids.iter().flat_map(|x| x.to_le_bytes()).collect();
-        let groups = if tsi_partition_n > 0 {
-            let mut g: Vec<Vec<u8>> = vec![Vec::new(); tsi_partition_n];
-            let mut text = Vec::new();
-            for (j, &(s, e)) in spans.iter().enumerate() {
-                let (name, mut tags) = crate::serieskey::parse(&keys[s..e]).expect("keys built above");
-                tags.sort_by(|a, b| a.0.cmp(b.0));
-                text.clear();
-                make_key(&mut text, name, &tags);
-                let t = (crate::hash::xxh64(&text) & (tsi_partition_n as u64 - 1)) as usize;
-                g[t].extend_from_slice(&ids[j].to_le_bytes());
-            }
-            Some(g.into_iter().map(|b| PyBytes::new(py, &b)).collect::<Vec<_>>())
-        } else {
-            None
-        };
+        let groups = prepared.tsi_groups(&ids).map(|g| g.into_iter().map(|b| PyBytes::new(py, &b)).collect::<Vec<_>>());
         (PyBytes::new(py, &id_bytes), new, groups).into_pyobject(py)
     }
 

@@ -52,18 +52,11 @@ fn type_from_name(s: &str) -> Option<FieldType> {
     })
 }
 
-/// The decoded fields of point `i` (values a scan already validated decode).
-fn point_fields<'a>(batch: &'a ParsedBatch, buf: &'a [u8], i: usize) -> Vec<(Cow<'a, [u8]>, FieldValue<'a>)> {
-    FieldIter::new(batch.parsed().fields(buf, i))
-        .filter_map(|f| f.value().ok().map(|v| (f.key, v)))
-        .collect()
-}
-
 /// InfluxDB's shard-level checks of a write (`validateSeriesAndFields`): a tag key `time` drops
 /// the point; a field `time` is skipped (and the point dropped if it was the only field); a
 /// field whose type differs from the measurement's (known, or first seen in this batch)
 /// drops the point. Returns `(accepted indices, new fields [(measurement, field, type)],
-/// first reason or None, dropped count)`.
+/// first reason or None, dropped count)`. (`shard_prepare` does the same and more.)
 #[pyfunction]
 #[pyo3(signature = (batch, sel, known))]
 pub fn shard_validate<'py>(
@@ -73,103 +66,14 @@ pub fn shard_validate<'py>(
     known: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let idx = indices(batch, sel)?;
+    let mut types = known_types(known)?;
     let buf = batch.data(py);
-    let parsed = batch.parsed();
-    // measurement -> field -> type, from the registry, then the batch's own first sightings
-    let mut types: HashMap<Vec<u8>, HashMap<Vec<u8>, FieldType>> = HashMap::new();
-    for (m, fields) in known.iter() {
-        let m: Vec<u8> = m.extract()?;
-        let fields = fields.cast::<PyDict>()?;
-        let mut map = HashMap::new();
-        for (f, t) in fields.iter() {
-            let t: String = t.extract()?;
-            map.insert(f.extract::<Vec<u8>>()?, type_from_name(&t).ok_or_else(|| PyValueError::new_err("bad field type"))?);
-        }
-        types.insert(m, map);
-    }
-    let mut accepted = Vec::with_capacity(idx.len());
-    let mut new_fields: Vec<(Vec<u8>, Vec<u8>, FieldType)> = Vec::new();
-    let mut reason: Option<String> = None;
-    let mut dropped = 0usize;
-    let mut drop = |why: String, reason: &mut Option<String>| {
-        dropped += 1;
-        if reason.is_none() {
-            *reason = Some(why);
-        }
-    };
-    'points: for i in idx {
-        let key = parsed.key(buf, i);
-        let name = lineproto::point::name(key);
-        let mut time_tag = false;
-        lineproto::point::walk_tags(key, |k, _| time_tag |= k.as_ref() == b"time");
-        let name_text = String::from_utf8_lossy(&name).into_owned();
-        if time_tag {
-            drop(format!("invalid tag key: input tag \"time\" on measurement \"{name_text}\" is invalid"), &mut reason);
-            continue;
-        }
-        let mtypes = types.entry(name.to_vec()).or_default();
-        let mut fields = 0;
-        let mut pending: Vec<(Vec<u8>, FieldType)> = Vec::new();
-        for f in FieldIter::new(parsed.fields(buf, i)) {
-            if f.key.as_ref() == b"time" {
-                continue;
-            }
-            fields += 1;
-            let have = mtypes.get(f.key.as_ref()).copied().or_else(|| {
-                pending.iter().find(|(k, _)| k.as_slice() == f.key.as_ref()).map(|(_, t)| *t)
-            });
-            match have {
-                Some(t) if t != f.ftype => {
-                    drop(
-                        format!(
-                            "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
-                            String::from_utf8_lossy(&f.key),
-                            name_text,
-                            f.ftype.name(),
-                            t.name()
-                        ),
-                        &mut reason,
-                    );
-                    continue 'points;
-                }
-                Some(_) => {}
-                None => pending.push((f.key.to_vec(), f.ftype)),
-            }
-        }
-        if fields == 0 {
-            drop(format!("invalid field name: input field \"time\" on measurement \"{name_text}\" is invalid"), &mut reason);
-            continue;
-        }
-        for (k, t) in pending {
-            mtypes.insert(k.clone(), t);
-            new_fields.push((name.to_vec(), k, t));
-        }
-        accepted.push(i);
-    }
+    let (prepared, outcome) = py.detach(|| prepare(batch, buf, &idx, Some(&mut types), 0));
     let nf = PyList::empty(py);
-    for (m, f, t) in &new_fields {
+    for (m, f, t) in &outcome.new_fields {
         nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
     }
-    (PyBytes::new(py, &u32_bytes(&accepted)), nf, reason, dropped).into_pyobject(py)
-}
-
-/// The binary series keys of the selected points, concatenated, with their spans.
-pub fn series_keys(batch: &ParsedBatch, buf: &[u8], idx: &[usize]) -> (Vec<u8>, Vec<(usize, usize)>) {
-    let parsed = batch.parsed();
-    let mut arena = Vec::new();
-    let mut spans = Vec::with_capacity(idx.len());
-    let mut tags: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = Vec::new();
-    for &i in idx {
-        let key = parsed.key(buf, i);
-        let name = lineproto::point::name(key);
-        tags.clear();
-        lineproto::point::walk_tags(key, |k, v| tags.push((k, v)));
-        let refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-        let start = arena.len();
-        crate::serieskey::append_series_key(&mut arena, &name, &refs);
-        spans.push((start, arena.len()));
-    }
-    (arena, spans)
+    (PyBytes::new(py, &u32_bytes(&prepared.accepted)), nf, outcome.reason, outcome.dropped).into_pyobject(py)
 }
 
 pub fn selected(batch: &ParsedBatch, sel: Option<&[u8]>) -> PyResult<Vec<usize>> {
@@ -185,22 +89,7 @@ pub fn wal_encode<'py>(py: Python<'py>, batch: &ParsedBatch, sel: Option<&[u8]>,
         return Err(PyValueError::new_err("one series id per point"));
     }
     let buf = batch.data(py);
-    let parsed = batch.parsed();
-    let out = py.detach(|| {
-        let names: Vec<Cow<'_, [u8]>> = idx.iter().map(|&i| lineproto::point::name(parsed.key(buf, i))).collect();
-        let fields: Vec<Vec<(Cow<'_, [u8]>, FieldValue<'_>)>> = idx.iter().map(|&i| point_fields(batch, buf, i)).collect();
-        let mut out = Vec::new();
-        wal::encode(
-            &mut out,
-            idx.iter().enumerate().map(|(j, &i)| wal::PointIn {
-                measurement: names[j].as_ref(),
-                series_id: ids[j],
-                time: parsed.points[i].time,
-                fields: fields[j].iter().map(|(k, v)| (k.as_ref(), v.clone())).collect(),
-            }),
-        );
-        out
-    });
+    let out = py.detach(|| prepare(batch, buf, &idx, None, 0).0.encode_wal(&ids));
     Ok(PyBytes::new(py, &out))
 }
 
@@ -247,22 +136,26 @@ impl Cache {
     /// Adds the selected points of a batch with their series ids.
     fn insert_batch(&mut self, py: Python<'_>, batch: &ParsedBatch, sel: Option<&[u8]>, ids: &[u8]) -> PyResult<()> {
         let idx = indices(batch, sel)?;
-        let ids = u64s(ids)?;
-        if ids.len() != idx.len() {
+        if ids.len() / 8 != idx.len() {
             return Err(PyValueError::new_err("one series id per point"));
         }
         let buf = batch.data(py);
-        let parsed = batch.parsed();
+        let prepared = py.detach(|| prepare(batch, buf, &idx, None, 0).0);
+        self.insert_prepared(py, &prepared, ids)
+    }
+
+    /// Adds the points of a prepared write with their series ids (u64 LE).
+    fn insert_prepared(&mut self, py: Python<'_>, prepared: &Prepared, ids: &[u8]) -> PyResult<()> {
+        let ids = u64s(ids)?;
+        if ids.len() != prepared.points.len() {
+            return Err(PyValueError::new_err("one series id per point"));
+        }
         let inner = &mut self.inner;
         py.detach(|| {
-            for (j, &i) in idx.iter().enumerate() {
-                let name = lineproto::point::name(parsed.key(buf, i));
-                let fields: Vec<(Cow<'_, [u8]>, FieldValue<'_>)> = point_fields(batch, buf, i)
-                    .into_iter()
-                    .filter(|(k, _)| k.as_ref() != b"time")
-                    .collect();
-                let refs: Vec<(&[u8], FieldValue<'_>)> = fields.iter().map(|(k, v)| (k.as_ref(), v.clone())).collect();
-                inner.insert(&name, ids[j], parsed.points[i].time, &refs);
+            let mut fields = Vec::new();
+            for (j, p) in prepared.points.iter().enumerate() {
+                prepared.fields(j, &mut fields);
+                inner.insert(&prepared.names[p.0 as usize], ids[j], p.1, &fields);
             }
         });
         Ok(())
@@ -409,3 +302,318 @@ pub fn split_by_shard<'py>(
     }
     (groups_out, dropped, PyBytes::new(py, &u32_bytes(&unplaced))).into_pyobject(py)
 }
+
+/// A value decoded once; strings point into the prepared write's string arena.
+#[derive(Clone, Copy)]
+enum Owned {
+    F(f64),
+    I(i64),
+    U(u64),
+    B(bool),
+    S(u32, u32),
+}
+
+/// The accepted points of one shard write, decoded once: measurement and field-key tables,
+/// typed values, binary series keys and TSI partitions. The WAL entry, the series ids and the
+/// cache rows are all made from it.
+#[pyclass(module = "influxlite._native", frozen)]
+pub struct Prepared {
+    names: Vec<Vec<u8>>,
+    keys: Vec<Vec<u8>>,
+    strings: Vec<u8>,
+    /// (name index, time, first value, value count)
+    points: Vec<(u32, i64, u32, u32)>,
+    values: Vec<(u32, Owned)>,
+    series_keys: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+    tsi: Vec<u8>,
+    tsi_n: usize,
+    accepted: Vec<usize>,
+}
+
+impl Prepared {
+    fn value<'a>(&'a self, v: &Owned) -> FieldValue<'a> {
+        match *v {
+            Owned::F(x) => FieldValue::Float(x),
+            Owned::I(x) => FieldValue::Integer(x),
+            Owned::U(x) => FieldValue::Unsigned(x),
+            Owned::B(x) => FieldValue::Boolean(x),
+            Owned::S(s, l) => FieldValue::String(Cow::Borrowed(&self.strings[s as usize..(s + l) as usize])),
+        }
+    }
+
+    fn fields<'a>(&'a self, p: usize, out: &mut Vec<(&'a [u8], FieldValue<'a>)>) {
+        let (_, _, start, len) = self.points[p];
+        let (start, len) = (start as usize, len as usize);
+        out.clear();
+        for (k, v) in &self.values[start..start + len] {
+            out.push((self.keys[*k as usize].as_slice(), self.value(v)));
+        }
+    }
+
+    pub fn series_key_iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.spans.iter().map(|&(s, e)| &self.series_keys[s as usize..e as usize])
+    }
+
+    pub fn tsi_groups(&self, ids: &[u64]) -> Option<Vec<Vec<u8>>> {
+        if self.tsi_n == 0 {
+            return None;
+        }
+        let mut g: Vec<Vec<u8>> = vec![Vec::new(); self.tsi_n];
+        for (j, &t) in self.tsi.iter().enumerate() {
+            g[t as usize].extend_from_slice(&ids[j].to_le_bytes());
+        }
+        Some(g)
+    }
+
+    fn encode_wal(&self, ids: &[u64]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut fields = Vec::new();
+        let mut points = Vec::with_capacity(self.points.len());
+        for (j, p) in self.points.iter().enumerate() {
+            self.fields(j, &mut fields);
+            points.push(wal::PointIn {
+                measurement: self.names[p.0 as usize].as_slice(),
+                series_id: ids[j],
+                time: p.1,
+                fields: fields.drain(..).collect(),
+            });
+        }
+        wal::encode(&mut out, points);
+        out
+    }
+}
+
+type Types = HashMap<Vec<u8>, HashMap<Vec<u8>, FieldType>>;
+
+fn known_types(known: &Bound<'_, PyDict>) -> PyResult<Types> {
+    let mut types: Types = HashMap::new();
+    for (m, fields) in known.iter() {
+        let m: Vec<u8> = m.extract()?;
+        let fields = fields.cast::<PyDict>()?;
+        let mut map = HashMap::new();
+        for (f, t) in fields.iter() {
+            let t: String = t.extract()?;
+            map.insert(f.extract::<Vec<u8>>()?, type_from_name(&t).ok_or_else(|| PyValueError::new_err("bad field type"))?);
+        }
+        types.insert(m, map);
+    }
+    Ok(types)
+}
+
+pub(crate) struct Outcome {
+    new_fields: Vec<(Vec<u8>, Vec<u8>, FieldType)>,
+    reason: Option<String>,
+    dropped: usize,
+}
+
+fn make_key_text(dst: &mut Vec<u8>, name: &[u8], tags: &[(Cow<'_, [u8]>, Cow<'_, [u8]>)]) {
+    fn esc(dst: &mut Vec<u8>, s: &[u8], chars: &[u8]) {
+        for &c in s {
+            if chars.contains(&c) {
+                dst.push(b'\\');
+            }
+            dst.push(c);
+        }
+    }
+    esc(dst, name, b", ");
+    let mut order: Vec<usize> = (0..tags.len()).collect();
+    order.sort_by(|&a, &b| tags[a].0.cmp(&tags[b].0));
+    for i in order {
+        dst.push(b',');
+        esc(dst, &tags[i].0, b", =");
+        dst.push(b'=');
+        esc(dst, &tags[i].1, b", =");
+    }
+}
+
+/// One pass over the selected points: InfluxDB's shard checks when `types` is given (as
+/// `shard_validate`), then the accepted points decoded into a `Prepared`.
+pub(crate) fn prepare(
+    batch: &ParsedBatch,
+    buf: &[u8],
+    idx: &[usize],
+    mut types: Option<&mut Types>,
+    tsi_n: usize,
+) -> (Prepared, Outcome) {
+    let parsed = batch.parsed();
+    let mut p = Prepared {
+        names: Vec::new(),
+        keys: Vec::new(),
+        strings: Vec::new(),
+        points: Vec::with_capacity(idx.len()),
+        values: Vec::with_capacity(idx.len() * 4),
+        series_keys: Vec::with_capacity(idx.len() * 48),
+        spans: Vec::with_capacity(idx.len()),
+        tsi: Vec::with_capacity(if tsi_n > 0 { idx.len() } else { 0 }),
+        tsi_n,
+        accepted: Vec::with_capacity(idx.len()),
+    };
+    let mut out = Outcome { new_fields: Vec::new(), reason: None, dropped: 0 };
+    let mut name_ix: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut key_ix: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut tags: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = Vec::new();
+    let mut fields: Vec<(Cow<'_, [u8]>, FieldType, FieldValue<'_>)> = Vec::new();
+    let mut pending: Vec<(Vec<u8>, FieldType)> = Vec::new();
+    let mut text = Vec::new();
+    'points: for &i in idx {
+        let key = parsed.key(buf, i);
+        let name = lineproto::point::name(key);
+        tags.clear();
+        lineproto::point::walk_tags(key, |k, v| tags.push((k, v)));
+        let drop = |why: String, out: &mut Outcome| {
+            out.dropped += 1;
+            if out.reason.is_none() {
+                out.reason = Some(why);
+            }
+        };
+        if types.is_some() && tags.iter().any(|(k, _)| k.as_ref() == b"time") {
+            drop(format!("invalid tag key: input tag \"time\" on measurement \"{}\" is invalid", String::from_utf8_lossy(&name)), &mut out);
+            continue;
+        }
+        fields.clear();
+        pending.clear();
+        for f in FieldIter::new(parsed.fields(buf, i)) {
+            if f.key.as_ref() == b"time" {
+                continue;
+            }
+            if let Some(types) = types.as_deref_mut() {
+                let have = types
+                    .get(name.as_ref())
+                    .and_then(|m| m.get(f.key.as_ref()).copied())
+                    .or_else(|| pending.iter().find(|(k, _)| k.as_slice() == f.key.as_ref()).map(|(_, t)| *t));
+                match have {
+                    Some(t) if t != f.ftype => {
+                        drop(
+                            format!(
+                                "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
+                                String::from_utf8_lossy(&f.key),
+                                String::from_utf8_lossy(&name),
+                                f.ftype.name(),
+                                t.name()
+                            ),
+                            &mut out,
+                        );
+                        continue 'points;
+                    }
+                    Some(_) => {}
+                    None => pending.push((f.key.to_vec(), f.ftype)),
+                }
+            }
+            let Ok(v) = f.value() else { continue };
+            match fields.iter_mut().find(|(k, _, _)| k.as_ref() == f.key.as_ref()) {
+                Some(slot) => {
+                    slot.1 = f.ftype;
+                    slot.2 = v;
+                }
+                None => fields.push((f.key, f.ftype, v)),
+            }
+        }
+        if types.is_some() && fields.is_empty() {
+            drop(format!("invalid field name: input field \"time\" on measurement \"{}\" is invalid", String::from_utf8_lossy(&name)), &mut out);
+            continue;
+        }
+        if let Some(types) = types.as_deref_mut() {
+            if !pending.is_empty() {
+                let m = types.entry(name.to_vec()).or_default();
+                for (k, t) in pending.drain(..) {
+                    m.insert(k.clone(), t);
+                    out.new_fields.push((name.to_vec(), k, t));
+                }
+            }
+        }
+        // accepted
+        let ni = match name_ix.get(name.as_ref()) {
+            Some(&n) => n,
+            None => {
+                p.names.push(name.to_vec());
+                name_ix.insert(name.to_vec(), p.names.len() as u32 - 1);
+                p.names.len() as u32 - 1
+            }
+        };
+        let vstart = p.values.len() as u32;
+        for (k, _, v) in fields.drain(..) {
+            let ki = match key_ix.get(k.as_ref()) {
+                Some(&n) => n,
+                None => {
+                    p.keys.push(k.to_vec());
+                    key_ix.insert(k.to_vec(), p.keys.len() as u32 - 1);
+                    p.keys.len() as u32 - 1
+                }
+            };
+            let ov = match v {
+                FieldValue::Float(x) => Owned::F(x),
+                FieldValue::Integer(x) => Owned::I(x),
+                FieldValue::Unsigned(x) => Owned::U(x),
+                FieldValue::Boolean(x) => Owned::B(x),
+                FieldValue::String(s) => {
+                    let start = p.strings.len() as u32;
+                    p.strings.extend_from_slice(&s);
+                    Owned::S(start, s.len() as u32)
+                }
+            };
+            p.values.push((ki, ov));
+        }
+        p.points.push((ni, parsed.points[i].time, vstart, p.values.len() as u32 - vstart));
+        let start = p.series_keys.len();
+        let refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+        crate::serieskey::append_series_key(&mut p.series_keys, &name, &refs);
+        p.spans.push((start as u32, p.series_keys.len() as u32));
+        if tsi_n > 0 {
+            text.clear();
+            make_key_text(&mut text, &name, &tags);
+            p.tsi.push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as u8);
+        }
+        p.accepted.push(i);
+    }
+    (p, out)
+}
+
+/// `shard_validate` and the decoding for the rest of the write, in one pass: returns
+/// `(prepared, new fields, first reason or None, dropped)`.
+#[pyfunction]
+#[pyo3(signature = (batch, sel, known, tsi_partition_n=0))]
+pub fn shard_prepare<'py>(
+    py: Python<'py>,
+    batch: &ParsedBatch,
+    sel: Option<&[u8]>,
+    known: &Bound<'py, PyDict>,
+    tsi_partition_n: usize,
+) -> PyResult<Bound<'py, PyTuple>> {
+    if tsi_partition_n > 256 || tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
+        return Err(PyValueError::new_err("tsi_partition_n must be a power of two up to 256"));
+    }
+    let idx = indices(batch, sel)?;
+    let mut types = known_types(known)?;
+    let buf = batch.data(py);
+    let (prepared, outcome) = py.detach(|| prepare(batch, buf, &idx, Some(&mut types), tsi_partition_n));
+    let nf = PyList::empty(py);
+    for (m, f, t) in &outcome.new_fields {
+        nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
+    }
+    (Bound::new(py, prepared)?, nf, outcome.reason, outcome.dropped).into_pyobject(py)
+}
+
+#[pymethods]
+impl Prepared {
+    fn __len__(&self) -> usize {
+        self.points.len()
+    }
+
+    /// The accepted points, as u32 LE indices into the batch.
+    #[getter]
+    fn accepted<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &u32_bytes(&self.accepted))
+    }
+
+    /// The WAL entry for the accepted points with their series ids (u64 LE).
+    fn wal_entry<'py>(&self, py: Python<'py>, ids: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let ids = u64s(ids)?;
+        if ids.len() != self.points.len() {
+            return Err(PyValueError::new_err("one series id per point"));
+        }
+        let out = py.detach(|| self.encode_wal(&ids));
+        Ok(PyBytes::new(py, &out))
+    }
+}
+
