@@ -111,9 +111,26 @@ def test_compaction_when_the_cache_is_full(tmp_path):
     shard = Shard(tmp_path / "1", 1, sf, cache_max_size=1500).open()
     for k in range(10):
         shard.write(parse_points(_lines(k)))
+        shard.wait_for_compaction()  # compaction runs in the background
     files = os.listdir(tmp_path / "1" / "parquet" / "cpu")
     assert len(files) >= 3
     assert shard.read("cpu").num_rows == 200
     assert pq.read_table(tmp_path / "1" / "parquet" / "cpu").num_rows + shard.cache.points == 200
+    shard.close()
+    sf.close()
+
+
+def test_writes_continue_during_background_compaction(tmp_path):
+    sf = SeriesFile(tmp_path / "_series")
+    shard = Shard(tmp_path / "1", 1, sf, cache_max_size=3000).open()
+    for k in range(40):
+        shard.write(parse_points(_lines(k)))  # compactions start and overlap with writes
+    shard.wait_for_compaction()
+    assert shard.compaction_error is None
+    t = shard.read("cpu")
+    assert t.num_rows == 800
+    shard.close()
+    shard = Shard(tmp_path / "1", 1, sf, cache_max_size=3000).open()
+    assert shard.read("cpu").num_rows == 800
     shard.close()
     sf.close()

@@ -6,9 +6,10 @@ field types, first writer wins), create missing series in the series file and th
 the points to the WAL (fsynced before it returns), then to the cache, where reads find them at
 once. Writes to one shard run one at a time. All per-point work happens in Rust.
 
-When the cache passes ``cache_max_size`` it is compacted into Parquet files (``storage.parquet``):
-the WAL moves to a new segment and a new cache takes writes while the old one is written out;
-its WAL segments are removed only once the files are durable. Reads merge the Parquet files,
+When the cache passes ``cache_max_size`` it is compacted into Parquet files (``storage.parquet``)
+by a background thread: the WAL moves to a new segment and a new cache takes writes while the
+old one is written out; its WAL segments are removed only once the files are durable. A writer
+waits only if the cache grows to four times its limit before the compaction catches up. Reads merge the Parquet files,
 caches being compacted and the cache, newest value per field winning.
 """
 
@@ -51,6 +52,8 @@ class Shard:
         self._compact_lock = threading.Lock()
         self._snapshots: list = []  # caches being compacted, oldest first
         self._generation = 0
+        self._compactor: threading.Thread | None = None
+        self.compaction_error: BaseException | None = None
         self.parquet_dir = os.path.join(self.path, "parquet")
         self.index: Index | None = None
         self.fields: FieldRegistry | None = None
@@ -75,6 +78,7 @@ class Shard:
         return self
 
     def close(self) -> None:
+        self.wait_for_compaction()
         if self.wal is not None:
             self.wal.close()
         if self.index is not None:
@@ -94,10 +98,32 @@ class Shard:
             self.index.add_series_ids_grouped(groups)
             self.wal.write(prepared.wal_entry(ids))
             self.cache.insert_prepared(prepared, ids)
-            full = self.cache.size > self.cache_max_size
-        if full:
-            self.compact()
+            size = self.cache.size
+        if size > self.cache_max_size:
+            self._start_compaction()
+            if size > 4 * self.cache_max_size:  # backpressure: let the compaction catch up
+                self.wait_for_compaction()
         return ShardWriteResult(len(prepared), dropped, reason)
+
+    def _start_compaction(self) -> None:
+        with self._write_lock:
+            if self._compactor is not None and self._compactor.is_alive():
+                return
+            self._compactor = threading.Thread(target=self._compact_in_background, daemon=True,
+                                               name=f"influxlite-compact-{self.id}")
+            self._compactor.start()
+
+    def _compact_in_background(self) -> None:
+        try:
+            self.compact()
+            self.compaction_error = None
+        except BaseException as e:  # noqa: BLE001 - kept for the next writer and inspect
+            self.compaction_error = e
+
+    def wait_for_compaction(self) -> None:
+        t = self._compactor
+        if t is not None:
+            t.join()
 
     def compact(self) -> list[str]:
         """Writes the cache out as Parquet files; returns their paths."""

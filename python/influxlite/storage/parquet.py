@@ -54,7 +54,8 @@ def add_tags(table: pa.Table, series_key_of) -> pa.Table:
     """Adds a dictionary-encoded column per tag key (values from each row's series key)."""
     if table.num_rows == 0:
         return table
-    unique = pc.unique(table.column("series_id"))
+    series = table.column("series_id").combine_chunks()
+    unique = pc.unique(series)
     tags_by_series = []
     keys: list[bytes] = []
     for sid in unique.to_pylist():
@@ -65,7 +66,7 @@ def add_tags(table: pa.Table, series_key_of) -> pa.Table:
             if k not in keys:
                 keys.append(k)
     keys.sort()
-    positions = pc.index_in(table.column("series_id"), value_set=unique)
+    positions = pc.index_in(series, value_set=unique)  # an Array: from_arrays needs no Python loop
     fields = set(table.column_names)
     for k in keys:
         name = k.decode("utf-8", "surrogateescape")
