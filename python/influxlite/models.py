@@ -89,6 +89,11 @@ def format_field_value(value: Any, ftype: str) -> bytes:
     return b'"' + escape_string_field(_raw(value)) + b'"'
 
 
+def _stands_alone(line: bytes) -> bool:
+    """True if a newline after ``line`` ends it, whatever follows (the parser's line split)."""
+    return _backend.backend.complete_lines(line + b"\nx") == len(line) + 1
+
+
 # --- Point ---------------------------------------------------------------------------------
 
 def _to_nanos(t: Any) -> int | None:
@@ -243,9 +248,12 @@ class Point:
 
     def _check_by_parsing(self) -> None:
         # Backslashes interact with escaping in ways no simple rule covers: check by parsing.
-        back = parse_points(_raw(self._line(1)), "n", 0, unsigned=True).points
+        line = _raw(self._line(1))
+        back = parse_points(line, "n", 0, unsigned=True).points
         if len(back) != 1 or not self._same_as(back[0]):
             raise ValueError("this point cannot be written in line protocol (backslashes next to escaped characters)")
+        if not _stands_alone(line):
+            raise ValueError("this point cannot be written in line protocol (its key would swallow the line end)")
 
     def _same_as(self, other: Point) -> bool:
         return (self.name == other.name and self.tags == other.tags
@@ -259,7 +267,12 @@ class Point:
             # A parsed point may carry a field key that InfluxDB's scanner let through but
             # that no escaping reproduces: refuse it rather than write another point.
             self._check_by_parsing()
-        return self._line(mult)
+        line = self._line(mult)
+        if b"\\" in self.key and not _stands_alone(_raw(line)):
+            # Backslashes in a parsed key can leave InfluxDB's line splitter inside a quoted
+            # string at the end of the line: the newline after it would not end it.
+            raise ValueError("this point cannot be written in line protocol (its key would swallow the line end)")
+        return line
 
     def _line(self, mult: int) -> str:
         out = [self.key, b" "]
