@@ -123,3 +123,14 @@ def test_drop_database_removes_its_files(engine, tmp_path):
     engine.write_points("db", None, parse_points(b"m v=1 1"))
     engine.drop_database("db")
     assert not (tmp_path / "db").exists() and engine.meta.database("db") is None
+
+
+def test_engine_deletes_across_shards(engine):
+    engine.meta.create_database("db")
+    engine.write_points("db", None, parse_points(b"cpu,host=a v=1 %d\ncpu,host=a v=2 %d\ncpu,host=b v=3 %d\n" % (
+        ns(2026, 1, 1), ns(2026, 6, 1), ns(2026, 6, 1))))
+    a = engine.series_file("db").series_id("cpu", {"host": "a"})
+    engine.delete("db", "cpu", [a], ns(2026, 5, 1), ns(2026, 7, 1))
+    assert sorted(engine.read("db", "cpu").column("v").to_pylist()) == [1.0, 3.0]
+    engine.drop_measurement("db", "cpu")
+    assert engine.read("db", "cpu").num_rows == 0

@@ -47,7 +47,7 @@ def test_wal_round_trip_and_torn_tail():
     bad = entry[:-1] + bytes([entry[-1] ^ 1])
     assert _b().wal_scan(bad)[:2] == (0, "corrupt entry")
     cache = _b().Cache()
-    assert cache.replay(entry + entry[:5]) == (len(entry), "short entry", 2)
+    assert cache.replay(entry + entry[:5]) == (len(entry), "short entry", 2, [])
     snap = cache.snapshot(b"cpu")
     assert struct.unpack("<q", snap["time"]) == (10,) and struct.unpack("<Q", snap["series_id"]) == (7,)
     names = [f[0] for f in snap["fields"]]
@@ -135,6 +135,16 @@ def test_native_equals_pure(seed, unsigned):
     cpp.insert_prepared(pp_, ids_a)
     for m in ca.measurements():
         assert cpa.snapshot(m) == cpp.snapshot(m) == ca.snapshot(m)
+    rng = random.Random(seed)
+    for m in ca.measurements():
+        ids = sorted({sid for sid in struct.unpack(f"<{len(ids_a) // 8}Q", ids_a)})
+        pick = struct.pack("<%dQ" % len(ids[::2]), *ids[::2]) if rng.random() < 0.7 else None
+        lo, hi = sorted(rng.randrange(-(1 << 62), 1 << 62) for _ in range(2))
+        assert ca.delete(m, pick, lo, hi) == cp.delete(m, pick, lo, hi)
+        assert ca.snapshot(m) == cp.snapshot(m) and ca.size == cp.size and ca.points == cp.points
+    dw = _native.wal_encode_delete(b"cpu", struct.pack("<2Q", 1, 9), -5, 5)
+    assert dw == _pure.wal_encode_delete(b"cpu", struct.pack("<2Q", 1, 9), -5, 5)
+    assert _native.Cache().replay(dw) == _pure.Cache().replay(dw)
     groups = [(-(1 << 62), 0, 2), (0, 1 << 61, 3)]
     assert _native.split_by_shard(a, groups, -(1 << 62)) == _pure.split_by_shard(p, groups, -(1 << 62))
     assert _native.group_starts(a, 3_600_000_000_000, 0) == _pure.group_starts(p, 3_600_000_000_000, 0)

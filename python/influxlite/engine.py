@@ -130,6 +130,22 @@ class Engine:
         t = pa.concat_tables(tables, promote_options="permissive")
         return t.sort_by([("series_id", "ascending"), ("time", "ascending")])
 
+    # --- deletes ---------------------------------------------------------------------------------
+
+    def delete(self, database: str, measurement, series_ids=None, tmin: int = -(1 << 63),
+               tmax: int = (1 << 63) - 1, rp: str | None = None) -> None:
+        """Deletes a measurement's points (of the given series, or all) in ``[tmin, tmax]``."""
+        for shard in self.shards_for(database, rp, tmin, tmax):
+            shard.delete(measurement, series_ids, tmin, tmax)
+
+    def drop_series(self, database: str, series_ids, rp: str | None = None) -> None:
+        for shard in self.shards_for(database, rp, -(1 << 63), (1 << 63) - 1):
+            shard.drop_series(series_ids)
+
+    def drop_measurement(self, database: str, measurement, rp: str | None = None) -> None:
+        for shard in self.shards_for(database, rp, -(1 << 63), (1 << 63) - 1):
+            shard.drop_measurement(measurement)
+
     # --- retention -------------------------------------------------------------------------------
 
     def enforce_retention(self, now: int | None = None) -> list[int]:

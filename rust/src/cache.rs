@@ -172,6 +172,49 @@ impl Table {
         size
     }
 
+    /// Removes the rows of the given series (all if None) with times in `[tmin, tmax]`; returns
+    /// how many.
+    pub fn delete(&mut self, series: Option<&std::collections::HashSet<u64>>, tmin: i64, tmax: i64) -> usize {
+        let keep: Vec<usize> = (0..self.len())
+            .filter(|&i| {
+                let t = self.times[i];
+                !(t >= tmin && t <= tmax && series.is_none_or(|s| s.contains(&self.series[i])))
+            })
+            .collect();
+        let removed = self.len() - keep.len();
+        if removed == 0 {
+            return 0;
+        }
+        self.times = keep.iter().map(|&i| self.times[i]).collect();
+        self.series = keep.iter().map(|&i| self.series[i]).collect();
+        for c in &mut self.columns {
+            let mut values = Values::new(c.values.field_type());
+            for &i in &keep {
+                values.push_from(&c.values, i);
+            }
+            c.valid = keep.iter().map(|&i| c.valid[i]).collect();
+            c.values = values;
+        }
+        removed
+    }
+
+    /// Bytes the table holds, as `Cache::size` counts them.
+    fn size(&self) -> usize {
+        let mut n = 16 * self.len();
+        for c in &self.columns {
+            for (i, &v) in c.valid.iter().enumerate() {
+                if v {
+                    n += match &c.values {
+                        Values::String { offsets, .. } => 8 + (offsets[i + 1] - offsets[i]) as usize,
+                        Values::Boolean(_) => 1,
+                        _ => 8,
+                    };
+                }
+            }
+        }
+        n
+    }
+
     /// The rows sorted by (series, time), duplicates merged (newest value of each field), only
     /// the given series (all if None) and times in `[tmin, tmax]`.
     pub fn snapshot(&self, series: Option<&std::collections::HashSet<u64>>, tmin: i64, tmax: i64) -> Table {
@@ -244,6 +287,21 @@ impl Cache {
         }
     }
 
+    /// Removes a measurement's rows of the given series (all if None) in `[tmin, tmax]`.
+    pub fn delete(&mut self, measurement: &[u8], series: Option<&std::collections::HashSet<u64>>, tmin: i64, tmax: i64) -> usize {
+        let Some(table) = self.tables.get_mut(measurement) else { return 0 };
+        let before = table.size();
+        let removed = table.delete(series, tmin, tmax);
+        if removed > 0 {
+            self.size = self.size - before + table.size();
+            self.points -= removed;
+            if table.is_empty() {
+                self.tables.remove(measurement);
+            }
+        }
+        removed
+    }
+
     pub fn clear(&mut self) {
         self.tables.clear();
         self.size = 0;
@@ -279,5 +337,10 @@ mod tests {
         let only1 = t.snapshot(Some(&[1].into_iter().collect()), 0, 100);
         assert_eq!(only1.series, vec![1]);
         assert_eq!(t.snapshot(None, 6, 15).times, vec![10]);
+        assert_eq!(c.delete(b"cpu", Some(&[2].into_iter().collect()), 0, 9), 1);
+        assert_eq!(c.points, 4);
+        assert_eq!(c.tables[&b"cpu"[..]].snapshot(None, i64::MIN, i64::MAX).times, vec![20, 10]);
+        assert_eq!(c.delete(b"cpu", None, i64::MIN, i64::MAX), 4);
+        assert!(c.tables.is_empty() && c.points == 0 && c.size == 0);
     }
 }

@@ -11,6 +11,9 @@
 //! value   = float: f64 LE | integer: zigzag varint | unsigned: uvarint | boolean: u8
 //!           | string: uvarint len | bytes
 //! ```
+//! A delete entry's payload is `kind u8 (2) | uvarint len | measurement | varint tmin |
+//! varint tmax | uvarint all (1: every series) | uvarint n | n × uvarint series id`.
+//!
 //! A field repeated in a line keeps its last value (as InfluxDB's `Fields()`); a field named
 //! `time` is left out (InfluxDB skips it).
 
@@ -20,6 +23,7 @@ use crate::lineproto::{FieldType, FieldValue};
 use crate::varint::{put_uvarint, uvarint};
 
 pub const KIND_POINTS: u8 = 1;
+pub const KIND_DELETE: u8 = 2;
 pub const HEADER: usize = 8;
 
 #[inline]
@@ -119,6 +123,58 @@ pub fn encode<'a, I: IntoIterator<Item = PointIn<'a>>>(dst: &mut Vec<u8>, points
     dst.extend_from_slice(&payload);
 }
 
+/// Appends a delete entry: the points of `measurement` (of the given series, or all) with
+/// times in `[tmin, tmax]`.
+pub fn encode_delete(dst: &mut Vec<u8>, measurement: &[u8], series: Option<&[u64]>, tmin: i64, tmax: i64) {
+    let mut payload = vec![KIND_DELETE];
+    put_uvarint(&mut payload, measurement.len() as u64);
+    payload.extend_from_slice(measurement);
+    put_varint(&mut payload, tmin);
+    put_varint(&mut payload, tmax);
+    put_uvarint(&mut payload, series.is_none() as u64);
+    let ids = series.unwrap_or(&[]);
+    put_uvarint(&mut payload, ids.len() as u64);
+    for &id in ids {
+        put_uvarint(&mut payload, id);
+    }
+    dst.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    dst.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    dst.extend_from_slice(&payload);
+}
+
+/// A decoded delete entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteOut<'a> {
+    pub measurement: &'a [u8],
+    pub series: Option<Vec<u64>>,
+    pub tmin: i64,
+    pub tmax: i64,
+}
+
+/// A decoded entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry<'a> {
+    Points(Vec<PointOut<'a>>),
+    Delete(DeleteOut<'a>),
+}
+
+fn decode_delete(payload: &[u8]) -> Option<DeleteOut<'_>> {
+    let mut r = Reader { data: payload, pos: 1 };
+    let measurement = r.part()?;
+    let tmin = unzigzag(r.uvarint()?);
+    let tmax = unzigzag(r.uvarint()?);
+    let all = r.uvarint()?;
+    let n = r.uvarint()? as usize;
+    let mut ids = Vec::with_capacity(n.min(1 << 20));
+    for _ in 0..n {
+        ids.push(r.uvarint()?);
+    }
+    if r.pos != payload.len() || all > 1 {
+        return None;
+    }
+    Some(DeleteOut { measurement, series: if all == 1 { None } else { Some(ids) }, tmin, tmax })
+}
+
 /// A decoded point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointOut<'a> {
@@ -213,9 +269,9 @@ pub enum Stop {
     Corrupt,
 }
 
-/// Walks whole, valid entries from the start of `data`, calling `f` with each payload's
-/// points; returns the bytes they cover and why it stopped.
-pub fn scan<'a, F: FnMut(Vec<PointOut<'a>>)>(data: &'a [u8], mut f: F) -> (usize, Stop) {
+/// Walks whole, valid entries from the start of `data`, calling `f` with each; returns the
+/// bytes they cover and why it stopped.
+pub fn scan<'a, F: FnMut(Entry<'a>)>(data: &'a [u8], mut f: F) -> (usize, Stop) {
     let mut pos = 0;
     while pos < data.len() {
         if data.len() - pos < HEADER {
@@ -229,8 +285,12 @@ pub fn scan<'a, F: FnMut(Vec<PointOut<'a>>)>(data: &'a [u8], mut f: F) -> (usize
         if crc32fast::hash(payload) != crc {
             return (pos, Stop::Corrupt);
         }
-        match decode_payload(payload) {
-            Some(points) => f(points),
+        let entry = match payload.first() {
+            Some(&KIND_DELETE) => decode_delete(payload).map(Entry::Delete),
+            _ => decode_payload(payload).map(Entry::Points),
+        };
+        match entry {
+            Some(e) => f(e),
             None => return (pos, Stop::Corrupt),
         }
         pos += HEADER + len;
@@ -272,7 +332,13 @@ mod tests {
         encode(&mut buf, pts);
         let whole = buf.len();
         let mut got = Vec::new();
-        assert_eq!(scan(&buf, |p| got.extend(p)), (whole, Stop::End));
+        assert_eq!(
+            scan(&buf, |e| match e {
+                Entry::Points(p) => got.extend(p),
+                Entry::Delete(_) => panic!(),
+            }),
+            (whole, Stop::End)
+        );
         assert_eq!(got[0].fields, vec![(&b"v"[..], FieldValue::Float(2.5)), (&b"n"[..], FieldValue::Integer(-3))]);
         assert_eq!(got[1].time, i64::MAX - 1);
         assert_eq!(got[1].fields[2].1, FieldValue::Unsigned(u64::MAX));
@@ -282,5 +348,12 @@ mod tests {
         let mut bad = buf.clone();
         bad[whole - 1] ^= 0xff;
         assert_eq!(scan(&bad, |_| panic!("corrupt entry applied")), (0, Stop::Corrupt));
+        let mut del = Vec::new();
+        encode_delete(&mut del, b"cpu", Some(&[7, 300]), -5, 99);
+        encode_delete(&mut del, b"mem", None, i64::MIN, i64::MAX);
+        let mut dels = Vec::new();
+        scan(&del, |e| if let Entry::Delete(d) = e { dels.push(d) });
+        assert_eq!(dels[0], DeleteOut { measurement: b"cpu", series: Some(vec![7, 300]), tmin: -5, tmax: 99 });
+        assert_eq!(dels[1].series, None);
     }
 }

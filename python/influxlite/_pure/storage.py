@@ -14,6 +14,7 @@ from .varint import put_uvarint, uvarint
 TYPE_CODES = {"float": 0, "integer": 1, "unsigned": 2, "string": 3, "boolean": 4}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 KIND_POINTS = 1
+KIND_DELETE = 2
 GO_ZERO = -62_135_596_800_000_000_000
 
 
@@ -182,6 +183,28 @@ def wal_encode(batch: ParsedBatch, sel, ids: bytes) -> bytes:
     return struct.pack("<II", len(payload), zlib.crc32(payload)) + bytes(payload)
 
 
+def wal_encode_delete(measurement: bytes, series_ids, tmin: int, tmax: int) -> bytes:
+    ids = None if series_ids is None else _u64s(series_ids)
+    payload = bytearray((KIND_DELETE,))
+    payload += put_uvarint(len(measurement)) + measurement + _zigzag(tmin) + _zigzag(tmax)
+    payload += put_uvarint(1 if ids is None else 0) + put_uvarint(len(ids or ()))
+    for i in ids or ():
+        payload += put_uvarint(i)
+    return struct.pack("<II", len(payload), zlib.crc32(payload)) + bytes(payload)
+
+
+def _decode_delete(payload: bytes):
+    r = _Reader(payload)
+    r.take(1)
+    m = r.part()
+    tmin, tmax = _unzigzag(r.uvarint()), _unzigzag(r.uvarint())
+    all_ = r.uvarint()
+    ids = [r.uvarint() for _ in range(r.uvarint())]
+    if r.pos != len(payload) or all_ > 1:
+        raise ValueError
+    return m, None if all_ else ids, tmin, tmax
+
+
 class _Reader:
     __slots__ = ("data", "pos")
 
@@ -252,17 +275,23 @@ def _scan(data: bytes, f) -> tuple[int, str | None]:
         if zlib.crc32(payload) != crc:
             return pos, "corrupt entry"
         try:
-            points = _decode_payload(payload)
+            entry = ("delete", _decode_delete(payload)) if payload[:1] == bytes((KIND_DELETE,)) else (
+                "points", _decode_payload(payload))
         except (ValueError, IndexError, KeyError, struct.error):
             return pos, "corrupt entry"
-        f(points)
+        f(entry)
         pos += 8 + length
     return pos, None
 
 
 def wal_scan(data: bytes):
     count = [0]
-    valid, stop = _scan(data, lambda p: count.__setitem__(0, count[0] + len(p)))
+
+    def f(entry):
+        if entry[0] == "points":
+            count[0] += len(entry[1])
+
+    valid, stop = _scan(data, f)
     return valid, stop, count[0]
 
 
@@ -287,6 +316,14 @@ class _Table:
             self.columns.append([name, t, [default] * n, [False] * n])
             i = self.index[name] = len(self.columns) - 1
         return i
+
+    def size(self) -> int:
+        n = 16 * len(self.times)
+        for _, ftype, values, valid in self.columns:
+            for v, ok in zip(values, valid):
+                if ok:
+                    n += _value_size(ftype, v)
+        return n
 
     def push(self, sid: int, t: int, fields) -> int:
         present: dict[int, tuple] = {}
@@ -335,14 +372,45 @@ class Cache:
 
     def replay(self, data: bytes):
         count = [0]
+        deletes = []
 
-        def apply(points):
-            count[0] += len(points)
-            for name, sid, t, fields in points:
+        def apply(entry):
+            kind, body = entry
+            if kind == "delete":
+                m, ids, tmin, tmax = body
+                self._delete(m, None if ids is None else set(ids), tmin, tmax)
+                deletes.append((m, None if ids is None else struct.pack(f"<{len(ids)}Q", *ids), tmin, tmax))
+                return
+            count[0] += len(body)
+            for name, sid, t, fields in body:
                 self._insert(name, sid, t, fields)
 
         valid, stop = _scan(data, apply)
-        return valid, stop, count[0]
+        return valid, stop, count[0], deletes
+
+    def delete(self, measurement: bytes, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1) -> int:
+        return self._delete(measurement, None if series_ids is None else set(_u64s(series_ids)), tmin, tmax)
+
+    def _delete(self, measurement: bytes, ids, tmin: int, tmax: int) -> int:
+        table = self._tables.get(measurement)
+        if table is None:
+            return 0
+        keep = [i for i in range(len(table.times))
+                if not (tmin <= table.times[i] <= tmax and (ids is None or table.series[i] in ids))]
+        removed = len(table.times) - len(keep)
+        if not removed:
+            return 0
+        before = table.size()
+        table.times = [table.times[i] for i in keep]
+        table.series = [table.series[i] for i in keep]
+        for col in table.columns:
+            col[2] = [col[2][i] for i in keep]
+            col[3] = [col[3][i] for i in keep]
+        self.size += table.size() - before
+        self.points -= removed
+        if not table.times:
+            del self._tables[measurement]
+        return removed
 
     def measurements(self) -> list[bytes]:
         return sorted(self._tables)

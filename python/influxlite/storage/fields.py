@@ -35,6 +35,12 @@ class FieldRegistry:
         with self._lock:
             return sorted(self._types)
 
+    def remove(self, measurement: bytes) -> None:
+        """Forgets a dropped measurement's fields (new writes may give them any type)."""
+        with self._lock:
+            if self._types.pop(measurement, None) is not None:
+                self._save()
+
     def add(self, new: list[tuple[bytes, bytes, str]]) -> None:
         """Records new fields (durably); a field already known keeps its type."""
         with self._lock:

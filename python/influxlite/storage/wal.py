@@ -52,16 +52,17 @@ class WAL:
         names = sorted((int(m.group(1)), n) for n in os.listdir(self.path) if (m := _NAME.match(n)))
         return [os.path.join(self.path, n) for _, n in names]
 
-    def open(self, cache) -> tuple[int, int]:
-        """Replays every segment into ``cache``; returns (segments, points) replayed."""
+    def open(self, cache) -> list:
+        """Replays every segment into ``cache``; returns the deletes replayed, in order:
+        ``[(measurement, series ids u64 LE or None, tmin, tmax)]``."""
         os.makedirs(self.path, exist_ok=True)
         segments = self.segments()
-        points = 0
+        deletes = []
         for i, seg in enumerate(segments):
             with open(seg, "rb") as f:
                 data = f.read()
-            valid, stop, n = cache.replay(data)
-            points += n
+            valid, stop, _, dels = cache.replay(data)
+            deletes += dels
             if stop is not None:
                 if i != len(segments) - 1:
                     raise WALError(f"{seg}: {stop} at offset {valid}, with later segments after it")
@@ -75,7 +76,7 @@ class WAL:
             self._size = os.fstat(self._fd).st_size
         else:
             self._new_segment()
-        return len(segments), points
+        return deletes
 
     def _new_segment(self) -> None:
         self._seq += 1

@@ -30,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage::shard_validate, m)?)?;
     m.add_function(wrap_pyfunction!(storage::wal_encode, m)?)?;
     m.add_function(wrap_pyfunction!(storage::wal_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::wal_encode_delete, m)?)?;
     m.add_function(wrap_pyfunction!(storage::group_starts, m)?)?;
     m.add_function(wrap_pyfunction!(storage::split_by_shard, m)?)?;
     m.add_function(wrap_pyfunction!(batch::parse, m)?)?;

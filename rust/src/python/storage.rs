@@ -93,11 +93,29 @@ pub fn wal_encode<'py>(py: Python<'py>, batch: &ParsedBatch, sel: Option<&[u8]>,
     Ok(PyBytes::new(py, &out))
 }
 
+/// A WAL delete entry: the points of `measurement` (of the given series, u64 LE, or all)
+/// with times in `[tmin, tmax]`.
+#[pyfunction]
+#[pyo3(signature = (measurement, series_ids, tmin, tmax))]
+pub fn wal_encode_delete<'py>(py: Python<'py>, measurement: &[u8], series_ids: Option<&[u8]>, tmin: i64, tmax: i64) -> PyResult<Bound<'py, PyBytes>> {
+    let ids = match series_ids {
+        Some(b) => Some(u64s(b)?),
+        None => None,
+    };
+    let mut out = Vec::new();
+    wal::encode_delete(&mut out, measurement, ids.as_deref(), tmin, tmax);
+    Ok(PyBytes::new(py, &out))
+}
+
 /// Walks WAL bytes: `(valid bytes, stop reason or None, points)`.
 #[pyfunction]
 pub fn wal_scan(data: &[u8]) -> (usize, Option<&'static str>, usize) {
     let mut n = 0;
-    let (valid, stop) = wal::scan(data, |p| n += p.len());
+    let (valid, stop) = wal::scan(data, |e| {
+        if let wal::Entry::Points(p) = e {
+            n += p.len()
+        }
+    });
     (valid, stop_name(stop), n)
 }
 
@@ -161,17 +179,45 @@ impl Cache {
         Ok(())
     }
 
-    /// Replays WAL bytes into the cache: `(valid bytes, stop reason or None, points)`.
-    fn replay(&mut self, py: Python<'_>, data: &[u8]) -> (usize, Option<&'static str>, usize) {
+    /// Replays WAL bytes into the cache, deletes included: `(valid bytes, stop reason or
+    /// None, points, deletes [(measurement, series ids u64 LE or None, tmin, tmax)])`.
+    fn replay<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
         let inner = &mut self.inner;
-        py.detach(|| {
+        type Del = (Vec<u8>, Option<Vec<u8>>, i64, i64);
+        let (valid, stop, n, dels) = py.detach(|| {
             let mut n = 0;
-            let (valid, stop) = wal::scan(data, |p| {
-                n += p.len();
-                inner.insert_decoded(&p);
+            let mut dels: Vec<Del> = Vec::new();
+            let (valid, stop) = wal::scan(data, |e| match e {
+                wal::Entry::Points(p) => {
+                    n += p.len();
+                    inner.insert_decoded(&p);
+                }
+                wal::Entry::Delete(d) => {
+                    let set: Option<HashSet<u64>> = d.series.as_ref().map(|v| v.iter().copied().collect());
+                    inner.delete(d.measurement, set.as_ref(), d.tmin, d.tmax);
+                    let ids = d.series.map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect());
+                    dels.push((d.measurement.to_vec(), ids, d.tmin, d.tmax));
+                }
             });
-            (valid, stop_name(stop), n)
-        })
+            (valid, stop_name(stop), n, dels)
+        });
+        let out = PyList::empty(py);
+        for (m, ids, tmin, tmax) in dels {
+            out.append((PyBytes::new(py, &m), ids.map(|b| PyBytes::new(py, &b)), tmin, tmax))?;
+        }
+        (valid, stop, n, out).into_pyobject(py)
+    }
+
+    /// Removes a measurement's rows of the given series (u64 LE; all if None) in
+    /// `[tmin, tmax]`; returns how many.
+    #[pyo3(signature = (measurement, series_ids=None, tmin=i64::MIN, tmax=i64::MAX))]
+    fn delete(&mut self, py: Python<'_>, measurement: &[u8], series_ids: Option<&[u8]>, tmin: i64, tmax: i64) -> PyResult<usize> {
+        let set: Option<HashSet<u64>> = match series_ids {
+            Some(b) => Some(u64s(b)?.into_iter().collect()),
+            None => None,
+        };
+        let inner = &mut self.inner;
+        Ok(py.detach(|| inner.delete(measurement, set.as_ref(), tmin, tmax)))
     }
 
     #[getter]
