@@ -111,3 +111,30 @@ def test_native_parse_releases_the_gil():
     # Control: a call that holds the GIL (bytes.replace) leaves this thread no turns.
     assert _progress_during(lambda: body.replace(b"h1", b"h22")) < 1000
     assert _progress_during(lambda: _native.parse(body, "n", 0, False)) > 1000
+
+
+@pytest.mark.compares_implementations
+def test_pure_and_native_have_the_same_api():
+    """Every public function and class of _native is in _pure (and the stubs), with the same
+    public methods: the contract that makes INFLUXLITE_PURE=1 a drop-in."""
+    import ast
+    import pathlib
+
+    from influxlite import _native, _pure
+
+    def public(obj):
+        return {n for n in dir(obj) if not n.startswith("_")}
+
+    native = public(_native)
+    assert native <= public(_pure)
+    stubs = ast.parse((pathlib.Path(influxlite.__file__).parent / "_native.pyi").read_text())
+    stubbed = {n.name for n in stubs.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert native - {"__version__"} <= stubbed
+    samples = {"ParsedBatch": _pure.parse(b"m v=1", "n", 0, False), "SeriesIndex": _pure.SeriesIndex(),
+               "Cache": _pure.Cache(), "Prepared": _pure.shard_prepare(_pure.parse(b"m v=1", "n", 0, False), None, {})[0]}
+    for name, pure_obj in samples.items():
+        cls = getattr(_native, name)
+        assert public(cls) == public(pure_obj) - {"size", "points"} | ({"size", "points"} & public(cls)), name
+        stub = next(n for n in stubs.body if isinstance(n, ast.ClassDef) and n.name == name)
+        stub_methods = {f.name for f in stub.body if isinstance(f, ast.FunctionDef)}
+        assert public(cls) <= stub_methods, name

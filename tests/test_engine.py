@@ -134,3 +134,28 @@ def test_engine_deletes_across_shards(engine):
     assert sorted(engine.read("db", "cpu").column("v").to_pylist()) == [1.0, 3.0]
     engine.drop_measurement("db", "cpu")
     assert engine.read("db", "cpu").num_rows == 0
+
+
+def test_write_timeout_and_write_failed(tmp_path):
+    import threading
+
+    from influxlite.coordinator import WriteFailedError, WriteTimeoutError
+
+    with Engine(tmp_path, write_timeout=0.2, retention_check_interval=0) as e:
+        e.meta.create_database("db")
+        e.write_points("db", None, parse_points(b"m v=1 1"))
+        shard = e.shard("db", "autogen", 1)
+        release = threading.Event()
+        real = shard.write
+
+        def slow(*a, **k):
+            release.wait(5)
+            return real(*a, **k)
+
+        shard.write = slow
+        with pytest.raises(WriteTimeoutError, match="^timeout$"):
+            e.write_points("db", None, parse_points(b"m v=2 2"))
+        release.set()
+        e.points_writer.close()
+        with pytest.raises(WriteFailedError, match="^write failed$"):
+            e.write_points("db", None, parse_points(b"m v=3 3"))

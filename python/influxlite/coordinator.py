@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 
 from . import _backend
@@ -102,18 +103,17 @@ class PointsWriter:
             raise DatabaseNotFoundError(database)
         rp, work, dropped = self.map_shards(database, retention_policy, batch, now)
         futures = [self._pool.submit(self._write_shard, database, rp.name, sid, batch, sel) for sid, sel in work]
-        done, pending = wait(futures, timeout=self.write_timeout)
-        if pending:
-            raise WriteTimeoutError()
         written = 0
-        shard_err: WriteError | None = None
-        for f in futures:
-            res = f.result()  # an unexpected exception surfaces here
-            written += res.written
-            if res.dropped and shard_err is None:
-                shard_err = PartialWriteError(res.reason, res.dropped)
-        if shard_err is not None:
-            raise shard_err
+        try:
+            # As InfluxDB: the first shard that fails decides the answer, without waiting for
+            # the others (which still finish their writes).
+            for f in as_completed(futures, timeout=self.write_timeout):
+                res = f.result()  # an unexpected exception surfaces here
+                written += res.written
+                if res.dropped:
+                    raise PartialWriteError(res.reason, res.dropped)
+        except FuturesTimeout:
+            raise WriteTimeoutError() from None
         if dropped:
             raise PartialWriteError("points beyond retention policy", dropped)
         return WriteResult(written, dropped)

@@ -144,7 +144,7 @@ class SeriesIndex:
 
     def create_prepared(self, prepared):
         """``create_from_batch`` for a prepared shard write."""
-        return self.create_from_batch(prepared.batch, prepared.sel, prepared.tsi_n)
+        return self.create_from_batch(prepared._batch, prepared._sel, prepared._tsi_n)
 
     def create(self, names, tags_list, tsi_partition_n: int = 0):
         if tsi_partition_n & (tsi_partition_n - 1):

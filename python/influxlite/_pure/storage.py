@@ -92,10 +92,10 @@ def shard_validate(batch: ParsedBatch, sel, known: dict):
 class Prepared:
     """The accepted points of one shard write (same API as the native class)."""
 
-    __slots__ = ("batch", "sel", "tsi_n", "_n")
+    __slots__ = ("_batch", "_sel", "_tsi_n", "_n")
 
     def __init__(self, batch: ParsedBatch, sel: bytes, tsi_n: int) -> None:
-        self.batch, self.sel, self.tsi_n = batch, sel, tsi_n
+        self._batch, self._sel, self._tsi_n = batch, sel, tsi_n
         self._n = len(sel) // 4
 
     def __len__(self) -> int:
@@ -103,10 +103,10 @@ class Prepared:
 
     @property
     def accepted(self) -> bytes:
-        return self.sel
+        return self._sel
 
     def wal_entry(self, ids: bytes) -> bytes:
-        return wal_encode(self.batch, self.sel, ids)
+        return wal_encode(self._batch, self._sel, ids)
 
 
 def shard_prepare(batch: ParsedBatch, sel, known: dict, tsi_partition_n: int = 0):
@@ -368,7 +368,7 @@ class Cache:
             self._insert(name_of(batch._keys[i]), ids_[j], batch._times[i], _point_fields(batch, i))
 
     def insert_prepared(self, prepared: Prepared, ids: bytes) -> None:
-        self.insert_batch(prepared.batch, prepared.sel, ids)
+        self.insert_batch(prepared._batch, prepared._sel, ids)
 
     def replay(self, data: bytes):
         count = [0]
