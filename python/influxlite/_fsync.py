@@ -26,3 +26,12 @@ def fsync_all(fds: list[int]) -> None:
         return
     for f in [_executor().submit(os.fsync, fd) for fd in fds]:
         f.result()
+
+
+def fsync_dir(path: str) -> None:
+    """Makes a directory's entries (a created, renamed or removed file) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import _backend
+from .precision import PRECISION_MULTIPLIERS
 
 FIELD_TYPES = ("float", "integer", "unsigned", "string", "boolean")
 
@@ -21,14 +22,6 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 UINT64_MAX = (1 << 64) - 1
 
-PRECISION_MULTIPLIERS = {
-    "": 1, "n": 1, "ns": 1,
-    "u": 1_000, "us": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from . import _backend
-from ._fsync import fsync_all
+from ._fsync import fsync_all, fsync_dir
 from .errors import InfluxliteError
 
 PARTITION_N = 8
@@ -44,14 +44,6 @@ def segment_capacity(segment_id: int) -> int:
     return 1 << min(22 + segment_id, 28)
 
 
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class SeriesSegment:
     """One preallocated segment file, written with ``pwrite`` at its end of data."""
 
@@ -73,7 +65,7 @@ class SeriesSegment:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(directory)
+        fsync_dir(directory)
         fd = os.open(path, os.O_RDWR)
         return cls(path, segment_id, fd, len(SEGMENT_HEADER), capacity)
 

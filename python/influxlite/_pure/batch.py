@@ -4,6 +4,7 @@ the ``ParsedBatch`` binding in ``rust/src/python/batch.rs``."""
 from __future__ import annotations
 
 from . import scan
+from ..precision import PRECISION_MULTIPLIERS
 from .hash import fnv1a64
 from .point import classify, decode_fields, decode_value, name_of, tags_of
 from .serieskey import append_series_key
@@ -12,14 +13,6 @@ from .scan import MAX_KEY_LENGTH, Reject, go_num_error
 MIN_NANO_TIME = -(1 << 63) + 2
 MAX_NANO_TIME = (1 << 63) - 2
 
-PRECISION_MULTIPLIERS = {
-    "": 1, "n": 1, "ns": 1,
-    "u": 1_000, "us": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
 
 _TIME_OUTSIDE_RANGE = f"time outside range {MIN_NANO_TIME} - {MAX_NANO_TIME}".encode()
 

@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from .._fsync import fsync_dir
 from . import errors as E
 from .durations import (
     MAX_NANO_TIME, MIN_RETENTION_POLICY_DURATION, normalised_shard_duration, truncate,
@@ -145,11 +146,7 @@ class MetaStore:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
-        fd = os.open(self.dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(self.dir)
 
     # --- databases ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .._fsync import fsync_dir
 from ..serieskey import parse_series_key
 from .arrow import TIME
 
@@ -106,11 +107,7 @@ def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[byte
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    dfd = os.open(os.path.dirname(path), os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    fsync_dir(os.path.dirname(path))
     return os.path.getsize(path)
 
 

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 
+from .._fsync import fsync_dir
 from ..errors import InfluxliteError
 
 SEGMENT_SIZE = 10 * 1024 * 1024  # InfluxDB's DefaultSegmentSize
@@ -22,14 +23,6 @@ _NAME = re.compile(r"^_(\d{5,})\.wal$")
 
 class WALError(InfluxliteError):
     pass
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class WAL:
@@ -89,7 +82,7 @@ class WAL:
         self._fd = fd
         self._size = 0
         if self._sync:
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
 
     def write(self, entry: bytes) -> None:
         """Appends an entry; returns when it is on disk."""
@@ -138,7 +131,7 @@ class WAL:
         for seg in segments:
             os.remove(seg)
         if segments and self._sync:
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
 
     def close(self) -> None:
         with self._lock:

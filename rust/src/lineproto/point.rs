@@ -36,22 +36,27 @@ fn unescape_set<'a>(input: &'a [u8], set: &[u8]) -> Cow<'a, [u8]> {
 
 /// `\\` to `\` and `\"` to `"` inside a string field value.
 pub fn unescape_string_field(input: &[u8]) -> Cow<'_, [u8]> {
-    if !input.contains(&b'\\') {
-        return Cow::Borrowed(input);
-    }
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        if input[i] == b'\\' && i + 1 < input.len() && (input[i + 1] == b'\\' || input[i + 1] == b'"')
-        {
-            out.push(input[i + 1]);
-            i += 2;
-        } else {
-            out.push(input[i]);
-            i += 1;
+    unescape_set(input, b"\\\"")
+}
+
+/// InfluxDB's `models.MakeKey(name, tags)`: the escaped text key (measurement escaping `,` and
+/// space, tags `,` space `=`), tags in the order given. It picks a series' TSI partition.
+pub fn make_key<K: AsRef<[u8]>, V: AsRef<[u8]>>(dst: &mut Vec<u8>, name: &[u8], tags: &[(K, V)]) {
+    fn esc(dst: &mut Vec<u8>, s: &[u8], chars: &[u8]) {
+        for &c in s {
+            if chars.contains(&c) {
+                dst.push(b'\\');
+            }
+            dst.push(c);
         }
     }
-    Cow::Owned(out)
+    esc(dst, name, b", ");
+    for (k, v) in tags {
+        dst.push(b',');
+        esc(dst, k.as_ref(), b", =");
+        dst.push(b'=');
+        esc(dst, v.as_ref(), b", =");
+    }
 }
 
 /// The escaped measurement part of a key (up to the first unescaped comma).

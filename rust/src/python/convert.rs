@@ -95,3 +95,25 @@ impl RawSeries {
         Ok(())
     }
 }
+
+/// Calls `f` with each (name, tags) of two parallel Python iterables, loaded and checked.
+pub fn for_each_series<F: FnMut(&RawSeries) -> PyResult<()>>(
+    names: &Bound<'_, PyAny>,
+    tags_list: &Bound<'_, PyAny>,
+    mut f: F,
+) -> PyResult<()> {
+    let mut raw = RawSeries::default();
+    let mut tags_iter = tags_list.try_iter()?;
+    for name in names.try_iter()? {
+        let tags = tags_iter
+            .next()
+            .ok_or_else(|| PyValueError::new_err("names and tags_list differ in length"))??;
+        raw.load(&name?, &tags)?;
+        crate::serieskey::check_parts(raw.name(), &raw.tag_slices()).map_err(PyValueError::new_err)?;
+        f(&raw)?;
+    }
+    if tags_iter.next().is_some() {
+        return Err(PyValueError::new_err("names and tags_list differ in length"));
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@ use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use super::convert::RawSeries;
+use super::convert::for_each_series;
 use crate::seriesindex::{self, NewEntries};
 use crate::serieskey;
 
@@ -14,25 +14,6 @@ pub struct SeriesIndex {
     inner: seriesindex::SeriesIndex,
 }
 
-/// InfluxDB's `models.MakeKey(name, tags)`: the escaped text key (tags in the given order).
-fn make_key(dst: &mut Vec<u8>, name: &[u8], tags: &[(&[u8], &[u8])]) {
-    fn esc(dst: &mut Vec<u8>, s: &[u8], chars: &[u8]) {
-        for &c in s {
-            if chars.contains(&c) {
-                dst.push(b'\\');
-            }
-            dst.push(c);
-        }
-    }
-    esc(dst, name, b", ");
-    for (k, v) in tags {
-        dst.push(b',');
-        esc(dst, k, b", =");
-        dst.push(b'=');
-        esc(dst, v, b", =");
-    }
-}
-
 /// Binary keys of (names, tags_list), concatenated, with their spans; and, if `tsi_n` > 0,
 /// each series' TSI partition: xxh64 of its text key (MakeKey) & (tsi_n - 1).
 fn encode_keys(
@@ -40,32 +21,36 @@ fn encode_keys(
     tags_list: &Bound<'_, PyAny>,
     tsi_n: usize,
 ) -> PyResult<(Vec<u8>, Vec<(usize, usize)>, Vec<usize>)> {
-    let mut raw = RawSeries::default();
     let mut buf = Vec::new();
     let mut spans = Vec::new();
     let mut parts = Vec::new();
     let mut text = Vec::new();
-    let mut tags_iter = tags_list.try_iter()?;
-    for name in names.try_iter()? {
-        let tags = tags_iter
-            .next()
-            .ok_or_else(|| PyValueError::new_err("names and tags_list differ in length"))??;
-        raw.load(&name?, &tags)?;
+    for_each_series(names, tags_list, |raw| {
         let tags = raw.tag_slices();
-        serieskey::check_parts(raw.name(), &tags).map_err(PyValueError::new_err)?;
         let start = buf.len();
         serieskey::append_series_key(&mut buf, raw.name(), &tags);
         spans.push((start, buf.len()));
         if tsi_n > 0 {
             text.clear();
-            make_key(&mut text, raw.name(), &tags);
+            crate::lineproto::point::make_key(&mut text, raw.name(), &tags);
             parts.push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as usize);
         }
-    }
-    if tags_iter.next().is_some() {
-        return Err(PyValueError::new_err("names and tags_list differ in length"));
-    }
+        Ok(())
+    })?;
     Ok((buf, spans, parts))
+}
+
+/// Partition p's new segment entries for Python: None, or `(entries, sizes)`.
+fn new_entries_list<'py>(py: Python<'py>, out: Vec<NewEntries>) -> PyResult<Bound<'py, PyList>> {
+    let new = PyList::empty(py);
+    for e in out {
+        if e.sizes.is_empty() {
+            new.append(py.None())?;
+        } else {
+            new.append((PyBytes::new(py, &e.data), e.sizes))?;
+        }
+    }
+    Ok(new)
 }
 
 impl SeriesIndex {
@@ -120,14 +105,7 @@ impl SeriesIndex {
         let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
         let inner = &mut self.inner;
         let ids = py.detach(|| inner.create(spans.iter().map(|&(s, e)| &buf[s..e]), &mut out));
-        let new = PyList::empty(py);
-        for e in out {
-            if e.sizes.is_empty() {
-                new.append(py.None())?;
-            } else {
-                new.append((PyBytes::new(py, &e.data), e.sizes))?;
-            }
-        }
+        let new = new_entries_list(py, out)?;
         let groups = if tsi_partition_n > 0 {
             let mut g: Vec<Vec<u64>> = vec![Vec::new(); tsi_partition_n];
             for (&id, &t) in ids.iter().zip(parts.iter()) {
@@ -167,14 +145,7 @@ impl SeriesIndex {
         let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
         let inner = &mut self.inner;
         let ids = py.detach(|| inner.create(prepared.series_key_iter(), &mut out));
-        let new = PyList::empty(py);
-        for e in out {
-            if e.sizes.is_empty() {
-                new.append(py.None())?;
-            } else {
-                new.append((PyBytes::new(py, &e.data), e.sizes))?;
-            }
-        }
+        let new = new_entries_list(py, out)?;
         let id_bytes: Vec<u8> = ids.iter().flat_map(|x| x.to_le_bytes()).collect();
         let groups = prepared.tsi_groups(&ids).map(|g| g.into_iter().map(|b| PyBytes::new(py, &b)).collect::<Vec<_>>());
         (PyBytes::new(py, &id_bytes), new, groups).into_pyobject(py)

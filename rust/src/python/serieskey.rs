@@ -1,10 +1,9 @@
 //! Bindings for binary series keys.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use super::convert::RawSeries;
+use super::convert::{for_each_series, RawSeries};
 use crate::serieskey;
 
 fn truncated() -> PyErr {
@@ -19,23 +18,12 @@ pub fn encode_series_keys<'py>(
     tags_list: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
-    let mut raw = RawSeries::default();
     let mut key = Vec::new();
-    let mut tags_iter = tags_list.try_iter()?;
-    for name in names.try_iter()? {
-        let tags = tags_iter
-            .next()
-            .ok_or_else(|| PyValueError::new_err("names and tags_list differ in length"))??;
-        raw.load(&name?, &tags)?;
-        let tags = raw.tag_slices();
-        serieskey::check_parts(raw.name(), &tags).map_err(PyValueError::new_err)?;
+    for_each_series(names, tags_list, |raw| {
         key.clear();
-        serieskey::append_series_key(&mut key, raw.name(), &tags);
-        out.append(PyBytes::new(py, &key))?;
-    }
-    if tags_iter.next().is_some() {
-        return Err(PyValueError::new_err("names and tags_list differ in length"));
-    }
+        serieskey::append_series_key(&mut key, raw.name(), &raw.tag_slices());
+        out.append(PyBytes::new(py, &key))
+    })?;
     Ok(out)
 }
 

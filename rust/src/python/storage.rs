@@ -453,26 +453,6 @@ pub(crate) struct Outcome {
     dropped: usize,
 }
 
-fn make_key_text(dst: &mut Vec<u8>, name: &[u8], tags: &[(Cow<'_, [u8]>, Cow<'_, [u8]>)]) {
-    fn esc(dst: &mut Vec<u8>, s: &[u8], chars: &[u8]) {
-        for &c in s {
-            if chars.contains(&c) {
-                dst.push(b'\\');
-            }
-            dst.push(c);
-        }
-    }
-    esc(dst, name, b", ");
-    let mut order: Vec<usize> = (0..tags.len()).collect();
-    order.sort_by(|&a, &b| tags[a].0.cmp(&tags[b].0));
-    for i in order {
-        dst.push(b',');
-        esc(dst, &tags[i].0, b", =");
-        dst.push(b'=');
-        esc(dst, &tags[i].1, b", =");
-    }
-}
-
 /// One pass over the selected points: InfluxDB's shard checks when `types` is given (as
 /// `shard_validate`), then the accepted points decoded into a `Prepared`.
 pub(crate) fn prepare(
@@ -607,7 +587,10 @@ pub(crate) fn prepare(
         p.spans.push((start as u32, p.series_keys.len() as u32));
         if tsi_n > 0 {
             text.clear();
-            make_key_text(&mut text, &name, &tags);
+            let mut sorted: Vec<&(Cow<'_, [u8]>, Cow<'_, [u8]>)> = tags.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            let pairs: Vec<(&[u8], &[u8])> = sorted.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+            lineproto::point::make_key(&mut text, &name, &pairs);
             p.tsi.push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as u8);
         }
         p.accepted.push(i);
