@@ -49,7 +49,7 @@ def test_import_streams_in_batches_and_inspect_reports(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "database 'mydb': 7 series" in out
     assert "retention policy 'autogen' (default): duration 0s, shard group duration 168h0m0s" in out
-    assert "500 points" in out and "m: 7 series; fields v:integer, s:string" in out
+    assert "500 rows" in out and "m: 7 series; fields v:integer, s:string" in out
     assert pa  # pyarrow available for reads
 
 

@@ -184,9 +184,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                                  for _, p in parquet.files(shard.parquet_dir, m)]
                         rows = sum(pq.ParquetFile(p).metadata.num_rows for p in files)
                         print(f"      shard {sid}: {len(shard.measurement_names())} measurements, "
-                              f"{shard.index.series_n():,} series, {rows + shard.cache.points:,} points "
-                              f"({rows:,} in {len(files)} Parquet files, {shard.cache.points:,} in the cache), "
-                              f"{_size(path):,} bytes")
+                              f"{shard.index.series_n():,} series, {rows + shard.cache.points:,} rows "
+                              f"({rows:,} in {len(files)} Parquet files, {shard.cache.points:,} written to the "
+                              f"cache since; overwrites count until compaction merges them), {_size(path):,} bytes")
                         for m in shard.measurement_names():
                             types = ", ".join(f"{k.decode('utf-8', 'replace')}:{t}"
                                               for k, t in shard.field_types(m).items())
@@ -238,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")
     p.set_defaults(func=cmd_inspect)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into head and the like: stop quietly
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
