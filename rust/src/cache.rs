@@ -17,7 +17,10 @@ pub enum Values {
     Unsigned(Vec<u64>),
     Boolean(Vec<bool>),
     /// Arrow-style: value i is `data[offsets[i]..offsets[i + 1]]`.
-    String { offsets: Vec<u64>, data: Vec<u8> },
+    String {
+        offsets: Vec<u64>,
+        data: Vec<u8>,
+    },
 }
 
 impl Values {
@@ -27,7 +30,10 @@ impl Values {
             FieldType::Integer => Values::Integer(Vec::new()),
             FieldType::Unsigned => Values::Unsigned(Vec::new()),
             FieldType::Boolean => Values::Boolean(Vec::new()),
-            _ => Values::String { offsets: vec![0], data: Vec::new() },
+            _ => Values::String {
+                offsets: vec![0],
+                data: Vec::new(),
+            },
         }
     }
 
@@ -76,7 +82,13 @@ impl Values {
             (Values::Integer(v), Values::Integer(o)) => v.push(o[i]),
             (Values::Unsigned(v), Values::Unsigned(o)) => v.push(o[i]),
             (Values::Boolean(v), Values::Boolean(o)) => v.push(o[i]),
-            (Values::String { offsets, data }, Values::String { offsets: oo, data: od }) => {
+            (
+                Values::String { offsets, data },
+                Values::String {
+                    offsets: oo,
+                    data: od,
+                },
+            ) => {
                 data.extend_from_slice(&od[oo[i] as usize..oo[i + 1] as usize]);
                 offsets.push(data.len() as u64);
             }
@@ -135,7 +147,11 @@ impl Table {
         for _ in 0..self.len() {
             values.push_null();
         }
-        self.columns.push(Column { name: name.to_vec(), values, valid: vec![false; self.len()] });
+        self.columns.push(Column {
+            name: name.to_vec(),
+            values,
+            valid: vec![false; self.len()],
+        });
         self.index.insert(name.to_vec(), self.columns.len() - 1);
         self.columns.len() - 1
     }
@@ -174,7 +190,12 @@ impl Table {
 
     /// Removes the rows of the given series (all if None) with times in `[tmin, tmax]`; returns
     /// how many.
-    pub fn delete(&mut self, series: Option<&std::collections::HashSet<u64>>, tmin: i64, tmax: i64) -> usize {
+    pub fn delete(
+        &mut self,
+        series: Option<&std::collections::HashSet<u64>>,
+        tmin: i64,
+        tmax: i64,
+    ) -> usize {
         let keep: Vec<usize> = (0..self.len())
             .filter(|&i| {
                 let t = self.times[i];
@@ -205,7 +226,9 @@ impl Table {
             for (i, &v) in c.valid.iter().enumerate() {
                 if v {
                     n += match &c.values {
-                        Values::String { offsets, .. } => 8 + (offsets[i + 1] - offsets[i]) as usize,
+                        Values::String { offsets, .. } => {
+                            8 + (offsets[i + 1] - offsets[i]) as usize
+                        }
                         Values::Boolean(_) => 1,
                         _ => 8,
                     };
@@ -217,7 +240,12 @@ impl Table {
 
     /// The rows sorted by (series, time), duplicates merged (newest value of each field), only
     /// the given series (all if None) and times in `[tmin, tmax]`.
-    pub fn snapshot(&self, series: Option<&std::collections::HashSet<u64>>, tmin: i64, tmax: i64) -> Table {
+    pub fn snapshot(
+        &self,
+        series: Option<&std::collections::HashSet<u64>>,
+        tmin: i64,
+        tmax: i64,
+    ) -> Table {
         let mut rows: Vec<usize> = (0..self.len())
             .filter(|&i| {
                 let t = self.times[i];
@@ -272,7 +300,13 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn insert(&mut self, measurement: &[u8], series_id: u64, time: i64, fields: &[(&[u8], FieldValue<'_>)]) {
+    pub fn insert(
+        &mut self,
+        measurement: &[u8],
+        series_id: u64,
+        time: i64,
+        fields: &[(&[u8], FieldValue<'_>)],
+    ) {
         let table = match self.tables.get_mut(measurement) {
             Some(t) => t,
             None => self.tables.entry(measurement.to_vec()).or_default(),
@@ -288,8 +322,16 @@ impl Cache {
     }
 
     /// Removes a measurement's rows of the given series (all if None) in `[tmin, tmax]`.
-    pub fn delete(&mut self, measurement: &[u8], series: Option<&std::collections::HashSet<u64>>, tmin: i64, tmax: i64) -> usize {
-        let Some(table) = self.tables.get_mut(measurement) else { return 0 };
+    pub fn delete(
+        &mut self,
+        measurement: &[u8],
+        series: Option<&std::collections::HashSet<u64>>,
+        tmin: i64,
+        tmax: i64,
+    ) -> usize {
+        let Some(table) = self.tables.get_mut(measurement) else {
+            return 0;
+        };
         let before = table.size();
         let removed = table.delete(series, tmin, tmax);
         if removed > 0 {
@@ -318,7 +360,12 @@ mod tests {
     fn overwrite_merges_fields_newest_wins() {
         let mut c = Cache::default();
         c.insert(b"cpu", 2, 10, &[(b"v", FieldValue::Float(1.0))]);
-        c.insert(b"cpu", 1, 20, &[(b"s", FieldValue::String(Cow::Borrowed(b"a")))]);
+        c.insert(
+            b"cpu",
+            1,
+            20,
+            &[(b"s", FieldValue::String(Cow::Borrowed(b"a")))],
+        );
         c.insert(b"cpu", 2, 10, &[(b"w", FieldValue::Integer(5))]);
         c.insert(b"cpu", 2, 10, &[(b"v", FieldValue::Float(3.0))]);
         c.insert(b"cpu", 2, 5, &[(b"v", FieldValue::Float(0.5))]);
@@ -339,7 +386,12 @@ mod tests {
         assert_eq!(t.snapshot(None, 6, 15).times, vec![10]);
         assert_eq!(c.delete(b"cpu", Some(&[2].into_iter().collect()), 0, 9), 1);
         assert_eq!(c.points, 4);
-        assert_eq!(c.tables[&b"cpu"[..]].snapshot(None, i64::MIN, i64::MAX).times, vec![20, 10]);
+        assert_eq!(
+            c.tables[&b"cpu"[..]]
+                .snapshot(None, i64::MIN, i64::MAX)
+                .times,
+            vec![20, 10]
+        );
         assert_eq!(c.delete(b"cpu", None, i64::MIN, i64::MAX), 4);
         assert!(c.tables.is_empty() && c.points == 0 && c.size == 0);
     }

@@ -40,9 +40,9 @@ impl DecodeError {
         match self {
             DecodeError::ShortBuffer => "short buffer".into(),
             DecodeError::ChecksumMismatch => "log entry checksum mismatch".into(),
-            DecodeError::Overflow(n) => format!(
-                "parsing binary-encoded uint64 value failed; binary.Uvarint() returned {n}"
-            ),
+            DecodeError::Overflow(n) => {
+                format!("parsing binary-encoded uint64 value failed; binary.Uvarint() returned {n}")
+            }
         }
     }
 }
@@ -154,27 +154,58 @@ mod tests {
 
     #[test]
     fn influxdb_examples() {
-        assert_eq!(enc(0, 1, b"", b"", b""), b"\x00\x01\x00\x00\x00\x7e\x9e\x90\x78");
-        assert_eq!(enc(0, 300, b"", b"", b""), b"\x00\xac\x02\x00\x00\x00\xae\x1c\x1b\xbf");
-        assert_eq!(enc(1, 300, b"", b"", b""), b"\x01\xac\x02\x00\x00\x00\x65\x40\xc8\x1a");
-        assert_eq!(enc(2, 0, b"cpu", b"", b""), b"\x02\x00\x03cpu\x00\x00\x46\x04\xad\x00");
-        assert_eq!(enc(4, 0, b"cpu", b"host", b""), b"\x04\x00\x03cpu\x04host\x00\xa8\x78\x66\x5a");
-        assert_eq!(enc(8, 0, b"cpu", b"host", b"a"), b"\x08\x00\x03cpu\x04host\x01a\xe0\x00\xf6\x75");
-        assert_eq!(enc(0, 2, b"", b"", b""), b"\x00\x02\x00\x00\x00\x6c\x2b\x3f\x96");
+        assert_eq!(
+            enc(0, 1, b"", b"", b""),
+            b"\x00\x01\x00\x00\x00\x7e\x9e\x90\x78"
+        );
+        assert_eq!(
+            enc(0, 300, b"", b"", b""),
+            b"\x00\xac\x02\x00\x00\x00\xae\x1c\x1b\xbf"
+        );
+        assert_eq!(
+            enc(1, 300, b"", b"", b""),
+            b"\x01\xac\x02\x00\x00\x00\x65\x40\xc8\x1a"
+        );
+        assert_eq!(
+            enc(2, 0, b"cpu", b"", b""),
+            b"\x02\x00\x03cpu\x00\x00\x46\x04\xad\x00"
+        );
+        assert_eq!(
+            enc(4, 0, b"cpu", b"host", b""),
+            b"\x04\x00\x03cpu\x04host\x00\xa8\x78\x66\x5a"
+        );
+        assert_eq!(
+            enc(8, 0, b"cpu", b"host", b"a"),
+            b"\x08\x00\x03cpu\x04host\x01a\xe0\x00\xf6\x75"
+        );
+        assert_eq!(
+            enc(0, 2, b"", b"", b""),
+            b"\x00\x02\x00\x00\x00\x6c\x2b\x3f\x96"
+        );
     }
 
     #[test]
     fn decode_distinguishes_short_from_corrupt() {
         let e = enc(8, 0, b"cpu", b"host", b"a");
         let d = decode(&e).unwrap();
-        assert_eq!((d.flag, d.name, d.key, d.value, d.size), (8, &b"cpu"[..], &b"host"[..], &b"a"[..], e.len()));
+        assert_eq!(
+            (d.flag, d.name, d.key, d.value, d.size),
+            (8, &b"cpu"[..], &b"host"[..], &b"a"[..], e.len())
+        );
         for cut in 0..e.len() {
-            assert_eq!(decode(&e[..cut]), Err(DecodeError::ShortBuffer), "cut at {cut}");
+            assert_eq!(
+                decode(&e[..cut]),
+                Err(DecodeError::ShortBuffer),
+                "cut at {cut}"
+            );
         }
         let mut bad = e.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert_eq!(decode(&bad), Err(DecodeError::ChecksumMismatch));
-        assert!(matches!(decode(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Err(DecodeError::Overflow(-11))));
+        assert!(matches!(
+            decode(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            Err(DecodeError::Overflow(-11))
+        ));
     }
 
     #[test]
@@ -184,7 +215,10 @@ mod tests {
         let whole = buf.len();
         buf.extend_from_slice(&enc(2, 0, b"cpu", b"", b"")[..5]);
         let (entries, valid, err) = scan(&buf);
-        assert_eq!(entries.iter().map(|e| e.series_id).collect::<Vec<_>>(), vec![1, 2, 300]);
+        assert_eq!(
+            entries.iter().map(|e| e.series_id).collect::<Vec<_>>(),
+            vec![1, 2, 300]
+        );
         assert_eq!(valid, whole);
         assert_eq!(err, Some(DecodeError::ShortBuffer));
     }

@@ -78,9 +78,20 @@ impl Partition {
     fn insert(&mut self, key: &[u8], hash: u64) -> u64 {
         let slot = self.spans.len() as u32;
         let start = self.arena.len();
+        // Spans are 32-bit: refuse loudly rather than wrap (a partition this large would hold
+        // some hundred million series).
+        assert!(
+            start + key.len() <= u32::MAX as usize,
+            "series file partition holds over 4 GiB of keys"
+        );
         self.arena.extend_from_slice(key);
         self.spans.push((start as u32, key.len() as u32));
-        let Partition { table, arena, spans, .. } = self;
+        let Partition {
+            table,
+            arena,
+            spans,
+            ..
+        } = self;
         let key_of = |s: u32| {
             let (a, l) = spans[s as usize];
             &arena[a as usize..(a + l) as usize]
@@ -128,7 +139,9 @@ impl Partition {
                     if id != self.next_id() {
                         break;
                     }
-                    let Ok((key, _)) = serieskey::read_key(&data[pos + 9..]) else { break };
+                    let Ok((key, _)) = serieskey::read_key(&data[pos + 9..]) else {
+                        break;
+                    };
                     if !serieskey::is_well_formed(key) {
                         break;
                     }
@@ -176,7 +189,9 @@ pub struct NewEntries {
 impl SeriesIndex {
     pub fn new(partition_n: usize) -> Self {
         SeriesIndex {
-            partitions: (0..partition_n as u64).map(|p| Partition::new(p, partition_n as u64)).collect(),
+            partitions: (0..partition_n as u64)
+                .map(|p| Partition::new(p, partition_n as u64))
+                .collect(),
         }
     }
 
@@ -195,7 +210,11 @@ impl SeriesIndex {
 
     /// Ids for `keys`, creating the missing ones (one id per distinct key, first come first
     /// served within the call); `out` gets each partition's new entries.
-    pub fn create<'a, I: IntoIterator<Item = &'a [u8]>>(&mut self, keys: I, out: &mut [NewEntries]) -> Vec<u64> {
+    pub fn create<'a, I: IntoIterator<Item = &'a [u8]>>(
+        &mut self,
+        keys: I,
+        out: &mut [NewEntries],
+    ) -> Vec<u64> {
         let mut ids = Vec::new();
         for key in keys {
             let h = xxh64(key);
@@ -214,7 +233,8 @@ impl SeriesIndex {
     }
 
     pub fn key(&self, id: u64) -> Option<&[u8]> {
-        self.partition_of_id(id).and_then(|p| self.partitions[p].key(id))
+        self.partition_of_id(id)
+            .and_then(|p| self.partitions[p].key(id))
     }
 
     pub fn is_deleted(&self, id: u64) -> bool {
@@ -235,12 +255,20 @@ impl SeriesIndex {
         use std::collections::HashMap;
         let mut out: Vec<MeasurementGroup<'_>> = Vec::new();
         let mut by_name: HashMap<&[u8], usize> = HashMap::new();
-        let mut by_tag: Vec<HashMap<&[u8], (usize, HashMap<&[u8], usize>)>> = Vec::new();
+        // per measurement: tag key -> (its place in the group, tag value -> its place)
+        type Places<'k> = HashMap<&'k [u8], (usize, HashMap<&'k [u8], usize>)>;
+        let mut by_tag: Vec<Places<'_>> = Vec::new();
         for &id in ids {
             let Some(key) = self.key(id) else { continue };
-            let Ok((name, tags)) = serieskey::parse(key) else { continue };
+            let Ok((name, tags)) = serieskey::parse(key) else {
+                continue;
+            };
             let m = *by_name.entry(name).or_insert_with(|| {
-                out.push(MeasurementGroup { name, ids: Vec::new(), tags: Vec::new() });
+                out.push(MeasurementGroup {
+                    name,
+                    ids: Vec::new(),
+                    tags: Vec::new(),
+                });
                 by_tag.push(HashMap::new());
                 out.len() - 1
             });
@@ -263,11 +291,14 @@ impl SeriesIndex {
     }
 }
 
+/// A tag key with the ids of each of its values.
+pub type TagIds<'a> = (&'a [u8], Vec<(&'a [u8], Vec<u64>)>);
+
 /// The series of one measurement in a batch, by tag key and value.
 pub struct MeasurementGroup<'a> {
     pub name: &'a [u8],
     pub ids: Vec<u64>,
-    pub tags: Vec<(&'a [u8], Vec<(&'a [u8], Vec<u64>)>)>,
+    pub tags: Vec<TagIds<'a>>,
 }
 
 #[cfg(test)]
@@ -275,7 +306,10 @@ mod tests {
     use super::*;
 
     fn key(name: &str, tags: &[(&str, &str)]) -> Vec<u8> {
-        let tags: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())).collect();
+        let tags: Vec<(&[u8], &[u8])> = tags
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+            .collect();
         let mut out = vec![];
         serieskey::append_series_key(&mut out, name.as_bytes(), &tags);
         out
@@ -285,8 +319,13 @@ mod tests {
     fn ids_as_influxdb_assigns_them() {
         let mut idx = SeriesIndex::new(8);
         let mut out: Vec<NewEntries> = (0..8).map(|_| NewEntries::default()).collect();
-        let keys = [key("cpu", &[("host", "a")]), key("mem", &[("host", "b")]), key("disk", &[("host", "c")]),
-                    key("cpu", &[("host", "z")]), key("cpu", &[("host", "a")])];
+        let keys = [
+            key("cpu", &[("host", "a")]),
+            key("mem", &[("host", "b")]),
+            key("disk", &[("host", "c")]),
+            key("cpu", &[("host", "z")]),
+            key("cpu", &[("host", "a")]),
+        ];
         let ids = idx.create(keys.iter().map(|k| k.as_slice()), &mut out);
         // The oracle README: cpu,host=a -> 7; mem,host=b -> 5; disk,host=c -> 6; cpu,host=z -> 14.
         assert_eq!(ids, vec![7, 5, 6, 14, 7]);

@@ -57,6 +57,11 @@ pub fn check_parts(name: &[u8], tags: &[(&[u8], &[u8])]) -> Result<(), String> {
     Ok(())
 }
 
+/// A tag key, its value and the bytes after them.
+pub type TagAndRest<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+/// A key's measurement name and tags.
+pub type NameAndTags<'a> = (&'a [u8], Vec<(&'a [u8], &'a [u8])>);
+
 /// A malformed key: the buffer ends before the part being read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Truncated;
@@ -93,7 +98,7 @@ pub fn read_tag_n(data: &[u8]) -> Result<(usize, &[u8]), Truncated> {
 }
 
 /// `ReadSeriesKeyTag`: a tag key, its value and the rest.
-pub fn read_tag(data: &[u8]) -> Result<(&[u8], &[u8], &[u8]), Truncated> {
+pub fn read_tag(data: &[u8]) -> Result<TagAndRest<'_>, Truncated> {
     let (k, rest) = read_u16_part(data)?;
     let (v, rest) = read_u16_part(rest)?;
     Ok((k, v, rest))
@@ -110,7 +115,7 @@ pub fn read_key(data: &[u8]) -> Result<(&[u8], &[u8]), Truncated> {
 }
 
 /// Name and tags of a key.
-pub fn parse(data: &[u8]) -> Result<(&[u8], Vec<(&[u8], &[u8])>), Truncated> {
+pub fn parse(data: &[u8]) -> Result<NameAndTags<'_>, Truncated> {
     let (_, rest) = read_len(data)?;
     let (name, rest) = read_measurement(rest)?;
     let (n, mut rest) = read_tag_n(rest)?;
@@ -125,12 +130,18 @@ pub fn parse(data: &[u8]) -> Result<(&[u8], Vec<(&[u8], &[u8])>), Truncated> {
 
 /// True if `key` is exactly one well-formed series key (its size prefix matches its parts).
 pub fn is_well_formed(key: &[u8]) -> bool {
-    let Ok((size, rest)) = read_len(key) else { return false };
+    let Ok((size, rest)) = read_len(key) else {
+        return false;
+    };
     if rest.len() != size {
         return false;
     }
-    let Ok((_, rest)) = read_measurement(rest) else { return false };
-    let Ok((n, mut rest)) = read_tag_n(rest) else { return false };
+    let Ok((_, rest)) = read_measurement(rest) else {
+        return false;
+    };
+    let Ok((n, mut rest)) = read_tag_n(rest) else {
+        return false;
+    };
     for _ in 0..n {
         match read_tag(rest) {
             Ok((_, _, r)) => rest = r,
@@ -168,18 +179,30 @@ mod tests {
     use super::*;
 
     fn key(name: &str, tags: &[(&str, &str)]) -> Vec<u8> {
-        let tags: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())).collect();
+        let tags: Vec<(&[u8], &[u8])> = tags
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+            .collect();
         let mut out = vec![];
         append_series_key(&mut out, name.as_bytes(), &tags);
-        assert_eq!(out.len(), series_key_size(name.as_bytes(), tags.iter().copied()));
+        assert_eq!(
+            out.len(),
+            series_key_size(name.as_bytes(), tags.iter().copied())
+        );
         out
     }
 
     #[test]
     fn influxdb_examples() {
-        assert_eq!(key("cpu", &[("host", "a")]), b"\x0f\x00\x03cpu\x01\x00\x04host\x00\x01a");
+        assert_eq!(
+            key("cpu", &[("host", "a")]),
+            b"\x0f\x00\x03cpu\x01\x00\x04host\x00\x01a"
+        );
         assert_eq!(key("cpu", &[]), b"\x06\x00\x03cpu\x00");
-        assert_eq!(key("cpu=x", &[("a", "1")]), b"\x0e\x00\x05cpu=x\x01\x00\x01a\x00\x011");
+        assert_eq!(
+            key("cpu=x", &[("a", "1")]),
+            b"\x0e\x00\x05cpu=x\x01\x00\x01a\x00\x011"
+        );
         assert_eq!(
             key("cpu", &[("aa", "2"), ("mm", "3"), ("zz", "1")]),
             b"\x1b\x00\x03cpu\x03\x00\x02aa\x00\x012\x00\x02mm\x00\x013\x00\x02zz\x00\x011"
@@ -191,14 +214,20 @@ mod tests {
         let k = key("cpu", &[("host", "a"), ("region", "west")]);
         let (name, tags) = parse(&k).unwrap();
         assert_eq!(name, b"cpu");
-        assert_eq!(tags, vec![(&b"host"[..], &b"a"[..]), (&b"region"[..], &b"west"[..])]);
+        assert_eq!(
+            tags,
+            vec![(&b"host"[..], &b"a"[..]), (&b"region"[..], &b"west"[..])]
+        );
         let mut two = k.clone();
         two.extend_from_slice(b"rest");
         assert_eq!(read_key(&two).unwrap(), (&k[..], &b"rest"[..]));
         assert!(parse(&k[..k.len() - 1]).is_err());
         use std::cmp::Ordering::*;
         assert_eq!(compare(&key("cpu", &[]), &key("cpu", &[("a", "1")])), Less);
-        assert_eq!(compare(&key("cpu", &[("a", "2")]), &key("cpu", &[("a", "1")])), Greater);
+        assert_eq!(
+            compare(&key("cpu", &[("a", "2")]), &key("cpu", &[("a", "1")])),
+            Greater
+        );
         assert_eq!(compare(&[], &key("a", &[])), Less);
         assert_eq!(compare(&key("b", &[]), &key("a", &[("z", "z")])), Greater);
     }

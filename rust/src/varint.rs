@@ -49,7 +49,17 @@ mod tests {
 
     #[test]
     fn round_trip_and_errors() {
-        for v in [0u64, 1, 127, 128, 300, 16383, 16384, u32::MAX as u64, u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
             let mut b = vec![];
             put_uvarint(&mut b, v);
             assert_eq!(b.len(), uvarint_size(v));
@@ -57,6 +67,9 @@ mod tests {
             assert_eq!(uvarint(&b[..b.len() - 1]).1, 0);
         }
         assert_eq!(uvarint(&[0xff; 11]).1, -11);
-        assert_eq!(uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]).1, -10);
+        assert_eq!(
+            uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]).1,
+            -10
+        );
     }
 }

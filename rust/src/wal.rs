@@ -125,7 +125,13 @@ pub fn encode<'a, I: IntoIterator<Item = PointIn<'a>>>(dst: &mut Vec<u8>, points
 
 /// Appends a delete entry: the points of `measurement` (of the given series, or all) with
 /// times in `[tmin, tmax]`.
-pub fn encode_delete(dst: &mut Vec<u8>, measurement: &[u8], series: Option<&[u64]>, tmin: i64, tmax: i64) {
+pub fn encode_delete(
+    dst: &mut Vec<u8>,
+    measurement: &[u8],
+    series: Option<&[u64]>,
+    tmin: i64,
+    tmax: i64,
+) {
     let mut payload = vec![KIND_DELETE];
     put_uvarint(&mut payload, measurement.len() as u64);
     payload.extend_from_slice(measurement);
@@ -159,7 +165,10 @@ pub enum Entry<'a> {
 }
 
 fn decode_delete(payload: &[u8]) -> Option<DeleteOut<'_>> {
-    let mut r = Reader { data: payload, pos: 1 };
+    let mut r = Reader {
+        data: payload,
+        pos: 1,
+    };
     let measurement = r.part()?;
     let tmin = unzigzag(r.uvarint()?);
     let tmax = unzigzag(r.uvarint()?);
@@ -172,7 +181,12 @@ fn decode_delete(payload: &[u8]) -> Option<DeleteOut<'_>> {
     if r.pos != payload.len() || all > 1 {
         return None;
     }
-    Some(DeleteOut { measurement, series: if all == 1 { None } else { Some(ids) }, tmin, tmax })
+    Some(DeleteOut {
+        measurement,
+        series: if all == 1 { None } else { Some(ids) },
+        tmin,
+        tmax,
+    })
 }
 
 /// A decoded point.
@@ -214,7 +228,10 @@ impl<'a> Reader<'a> {
 
 /// Decodes one payload (already checksummed); None if it is malformed.
 pub fn decode_payload(payload: &[u8]) -> Option<Vec<PointOut<'_>>> {
-    let mut r = Reader { data: payload, pos: 0 };
+    let mut r = Reader {
+        data: payload,
+        pos: 0,
+    };
     if r.bytes(1)? != [KIND_POINTS] {
         return None;
     }
@@ -246,12 +263,19 @@ pub fn decode_payload(payload: &[u8]) -> Option<Vec<PointOut<'_>>> {
                 x if x == FieldType::Integer as u8 => FieldValue::Integer(unzigzag(r.uvarint()?)),
                 x if x == FieldType::Unsigned as u8 => FieldValue::Unsigned(r.uvarint()?),
                 x if x == FieldType::Boolean as u8 => FieldValue::Boolean(r.bytes(1)?[0] != 0),
-                x if x == FieldType::String as u8 => FieldValue::String(std::borrow::Cow::Borrowed(r.part()?)),
+                x if x == FieldType::String as u8 => {
+                    FieldValue::String(std::borrow::Cow::Borrowed(r.part()?))
+                }
                 _ => return None,
             };
             fields.push((key, v));
         }
-        out.push(PointOut { measurement, series_id, time, fields });
+        out.push(PointOut {
+            measurement,
+            series_id,
+            time,
+            fields,
+        });
     }
     if r.pos != payload.len() {
         return None;
@@ -339,7 +363,13 @@ mod tests {
             }),
             (whole, Stop::End)
         );
-        assert_eq!(got[0].fields, vec![(&b"v"[..], FieldValue::Float(2.5)), (&b"n"[..], FieldValue::Integer(-3))]);
+        assert_eq!(
+            got[0].fields,
+            vec![
+                (&b"v"[..], FieldValue::Float(2.5)),
+                (&b"n"[..], FieldValue::Integer(-3))
+            ]
+        );
         assert_eq!(got[1].time, i64::MAX - 1);
         assert_eq!(got[1].fields[2].1, FieldValue::Unsigned(u64::MAX));
         for cut in 0..whole {
@@ -347,13 +377,28 @@ mod tests {
         }
         let mut bad = buf.clone();
         bad[whole - 1] ^= 0xff;
-        assert_eq!(scan(&bad, |_| panic!("corrupt entry applied")), (0, Stop::Corrupt));
+        assert_eq!(
+            scan(&bad, |_| panic!("corrupt entry applied")),
+            (0, Stop::Corrupt)
+        );
         let mut del = Vec::new();
         encode_delete(&mut del, b"cpu", Some(&[7, 300]), -5, 99);
         encode_delete(&mut del, b"mem", None, i64::MIN, i64::MAX);
         let mut dels = Vec::new();
-        scan(&del, |e| if let Entry::Delete(d) = e { dels.push(d) });
-        assert_eq!(dels[0], DeleteOut { measurement: b"cpu", series: Some(vec![7, 300]), tmin: -5, tmax: 99 });
+        scan(&del, |e| {
+            if let Entry::Delete(d) = e {
+                dels.push(d)
+            }
+        });
+        assert_eq!(
+            dels[0],
+            DeleteOut {
+                measurement: b"cpu",
+                series: Some(vec![7, 300]),
+                tmin: -5,
+                tmax: 99
+            }
+        );
         assert_eq!(dels[1].series, None);
     }
 }

@@ -1,11 +1,10 @@
 //! Parsing a whole request body into a batch of points kept as ranges into the body.
 
 use super::error::{LineError, Reason};
-use super::scan::{
-    scan_fields, scan_key, scan_line, scan_time, skip_whitespace, walk_fields, Key,
-    MAX_KEY_LENGTH,
-};
 use super::point::{classify, FieldType, RawField};
+use super::scan::{
+    scan_fields, scan_key, scan_line, scan_time, skip_whitespace, walk_fields, Key, MAX_KEY_LENGTH,
+};
 use super::time::Precision;
 
 #[derive(Debug, Clone, Copy)]

@@ -59,6 +59,9 @@ pub fn make_key<K: AsRef<[u8]>, V: AsRef<[u8]>>(dst: &mut Vec<u8>, name: &[u8], 
     }
 }
 
+/// A tag of a parsed point, unescaped: (key, value).
+pub type Tag<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// The escaped measurement part of a key (up to the first unescaped comma).
 #[inline]
 pub fn escaped_name(key: &[u8]) -> &[u8] {
@@ -88,7 +91,11 @@ pub fn walk_tags<'a, F: FnMut(Cow<'a, [u8]>, Cow<'a, [u8]>)>(buf: &'a [u8], mut 
         while j < buf.len() && !(buf[j] == b',' && buf[j - 1] != b'\\') {
             j += 1;
         }
-        let value: &[u8] = if eq + 1 <= buf.len() { &buf[eq + 1..j.max(eq + 1)] } else { &[] };
+        let value: &[u8] = if eq < buf.len() {
+            &buf[eq + 1..j.max(eq + 1)]
+        } else {
+            &[]
+        };
         i = j;
         if value.is_empty() {
             continue;
@@ -167,7 +174,11 @@ impl<'a> RawField<'a> {
                 _ => Err(format!("unable to parse bool value \"{}\"", text())),
             },
             FieldType::String => {
-                let inner = if raw.len() >= 2 { &raw[1..raw.len() - 1] } else { &[][..] };
+                let inner = if raw.len() >= 2 {
+                    &raw[1..raw.len() - 1]
+                } else {
+                    &[][..]
+                };
                 Ok(FieldValue::String(unescape_string_field(inner)))
             }
             FieldType::Empty => Err("empty field value".to_string()),
@@ -217,6 +228,10 @@ impl<'a> Iterator for FieldIter<'a> {
         let vend = scan_field_value(self.buf, vstart);
         self.end = vend + 1;
         let (ftype, raw) = classify(&self.buf[vstart..vend]);
-        Some(RawField { key: unescape(key), ftype, raw })
+        Some(RawField {
+            key: unescape(key),
+            ftype,
+            raw,
+        })
     }
 }

@@ -36,16 +36,26 @@ fn fields(buf: &[u8]) -> Vec<(Vec<u8>, FieldType, String)> {
 
 #[test]
 fn parses_a_point() {
-    let buf = b"cpu,host=a,region=west usage=1.5,n=3i,ok=t,s=\"hi \\\"x\\\"\" 1500000000000000000\n";
+    let buf =
+        b"cpu,host=a,region=west usage=1.5,n=3i,ok=t,s=\"hi \\\"x\\\"\" 1500000000000000000\n";
     let p = parse(buf, &opts());
     assert!(p.errors.is_empty());
     assert_eq!(p.points.len(), 1);
     assert_eq!(p.key(buf, 0), b"cpu,host=a,region=west");
     assert_eq!(p.points[0].time, 1_500_000_000_000_000_000);
     let f = fields(buf);
-    assert_eq!(f[0], (b"usage".to_vec(), FieldType::Float, "Float(1.5)".into()));
-    assert_eq!(f[1], (b"n".to_vec(), FieldType::Integer, "Integer(3)".into()));
-    assert_eq!(f[2], (b"ok".to_vec(), FieldType::Boolean, "Boolean(true)".into()));
+    assert_eq!(
+        f[0],
+        (b"usage".to_vec(), FieldType::Float, "Float(1.5)".into())
+    );
+    assert_eq!(
+        f[1],
+        (b"n".to_vec(), FieldType::Integer, "Integer(3)".into())
+    );
+    assert_eq!(
+        f[2],
+        (b"ok".to_vec(), FieldType::Boolean, "Boolean(true)".into())
+    );
     assert_eq!(f[3].1, FieldType::String);
     assert!(f[3].2.contains("[104, 105, 32, 34, 120, 34]")); // hi "x"
 }
@@ -79,7 +89,10 @@ fn rejection_texts() {
     assert_eq!(reason("cpu v=tRUE"), "invalid boolean");
     assert_eq!(reason("cpu v=1 1.5"), "bad timestamp");
     assert_eq!(reason("cpu v=1 12 13"), "point is invalid");
-    assert_eq!(reason("cpu v=1 -"), "strconv.ParseInt: parsing \"-\": invalid syntax");
+    assert_eq!(
+        reason("cpu v=1 -"),
+        "strconv.ParseInt: parsing \"-\": invalid syntax"
+    );
     assert_eq!(
         reason("cpu v=1 9223372036854775808"),
         "strconv.ParseInt: parsing \"9223372036854775808\": value out of range"
@@ -96,7 +109,10 @@ fn rejection_texts() {
 
 #[test]
 fn unsigned_when_enabled() {
-    let o = ParseOptions { unsigned: true, ..opts() };
+    let o = ParseOptions {
+        unsigned: true,
+        ..opts()
+    };
     let buf = b"m v=18446744073709551615u";
     let p = parse(buf, &o);
     let f: Vec<_> = FieldIter::new(p.fields(buf, 0)).collect();
@@ -110,14 +126,21 @@ fn unsigned_when_enabled() {
 #[test]
 fn precisions_and_default_time() {
     let cases = [
-        (Precision::Microsecond, "946730096789012", 946730096789012000i64),
+        (
+            Precision::Microsecond,
+            "946730096789012",
+            946730096789012000i64,
+        ),
         (Precision::Millisecond, "946730096789", 946730096789000000),
         (Precision::Second, "946730096", 946730096000000000),
         (Precision::Minute, "15778834", 946730040000000000),
         (Precision::Hour, "262980", 946728000000000000),
     ];
     for (prec, ts, want) in cases {
-        let o = ParseOptions { precision: prec, ..opts() };
+        let o = ParseOptions {
+            precision: prec,
+            ..opts()
+        };
         let buf = format!("cpu v=1 {ts}");
         assert_eq!(parse(buf.as_bytes(), &o).points[0].time, want);
     }

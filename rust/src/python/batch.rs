@@ -116,7 +116,12 @@ impl ParsedBatch {
         Ok(j as usize)
     }
 
-    fn point_tuple<'py>(&self, py: Python<'py>, buf: &[u8], i: usize) -> PyResult<Bound<'py, PyTuple>> {
+    fn point_tuple<'py>(
+        &self,
+        py: Python<'py>,
+        buf: &[u8],
+        i: usize,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let key = self.parsed.key(buf, i);
         let name = lineproto::point::name(key);
         let tags = PyList::empty(py);
@@ -130,7 +135,11 @@ impl ParsedBatch {
         let fields = PyList::empty(py);
         for f in FieldIter::new(self.parsed.fields(buf, i)) {
             let value = f.value().map_err(PyValueError::new_err)?;
-            fields.append((PyBytes::new(py, &f.key), f.ftype.name(), field_value(py, value)?))?;
+            fields.append((
+                PyBytes::new(py, &f.key),
+                f.ftype.name(),
+                field_value(py, value)?,
+            ))?;
         }
         (
             PyBytes::new(py, key),
@@ -154,7 +163,10 @@ impl ParsedBatch {
         let buf = self.data.bind(py).as_bytes();
         PyList::new(
             py,
-            self.parsed.errors.iter().map(|e| PyBytes::new(py, &e.message(buf))),
+            self.parsed
+                .errors
+                .iter()
+                .map(|e| PyBytes::new(py, &e.message(buf))),
         )
     }
 
@@ -199,25 +211,10 @@ impl ParsedBatch {
     /// The binary series key of every point (name and tags unescaped, tags in the key's
     /// order, as InfluxDB's `AppendSeriesKey(p.Name(), p.Tags())`), built in Rust.
     fn series_keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let buf = self.data.bind(py).as_bytes();
-        let parsed = &self.parsed;
-        let (arena, spans) = py.detach(|| {
-            let mut arena = Vec::new();
-            let mut spans = Vec::with_capacity(parsed.points.len());
-            let mut tags: Vec<(std::borrow::Cow<'_, [u8]>, std::borrow::Cow<'_, [u8]>)> = Vec::new();
-            for i in 0..parsed.points.len() {
-                let key = parsed.key(buf, i);
-                let name = lineproto::point::name(key);
-                tags.clear();
-                lineproto::point::walk_tags(key, |k, v| tags.push((k, v)));
-                let refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-                let start = arena.len();
-                crate::serieskey::append_series_key(&mut arena, &name, &refs);
-                spans.push((start, arena.len()));
-            }
-            (arena, spans)
-        });
-        PyList::new(py, spans.iter().map(|&(s, e)| PyBytes::new(py, &arena[s..e])))
+        let buf = self.data(py);
+        let all: Vec<usize> = (0..self.parsed.points.len()).collect();
+        let prepared = py.detach(|| super::storage::prepare(self, buf, &all, None, 0).0);
+        PyList::new(py, prepared.series_key_iter().map(|k| PyBytes::new(py, k)))
     }
 
     /// The time (ns) of every point.

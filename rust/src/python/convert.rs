@@ -86,7 +86,8 @@ impl RawSeries {
             }
         }
         let buf = &self.buf;
-        self.tags.sort_by(|a, b| buf[a.0 .0..a.0 .1].cmp(&buf[b.0 .0..b.0 .1]));
+        self.tags
+            .sort_by(|a, b| buf[a.0 .0..a.0 .1].cmp(&buf[b.0 .0..b.0 .1]));
         for w in self.tags.windows(2) {
             if buf[w[0].0 .0..w[0].0 .1] == buf[w[1].0 .0..w[1].0 .1] {
                 return Err(PyValueError::new_err("duplicate tags"));
@@ -109,11 +110,14 @@ pub fn for_each_series<F: FnMut(&RawSeries) -> PyResult<()>>(
             .next()
             .ok_or_else(|| PyValueError::new_err("names and tags_list differ in length"))??;
         raw.load(&name?, &tags)?;
-        crate::serieskey::check_parts(raw.name(), &raw.tag_slices()).map_err(PyValueError::new_err)?;
+        crate::serieskey::check_parts(raw.name(), &raw.tag_slices())
+            .map_err(PyValueError::new_err)?;
         f(&raw)?;
     }
     if tags_iter.next().is_some() {
-        return Err(PyValueError::new_err("names and tags_list differ in length"));
+        return Err(PyValueError::new_err(
+            "names and tags_list differ in length",
+        ));
     }
     Ok(())
 }

@@ -31,9 +31,15 @@ pub fn encode_log_entry<'py>(
 
 /// One entry with `flag` (series insert or series tombstone) per id, concatenated.
 #[pyfunction]
-pub fn encode_series_entries<'py>(py: Python<'py>, flag: u8, ids: Vec<u64>) -> PyResult<Bound<'py, PyBytes>> {
+pub fn encode_series_entries<'py>(
+    py: Python<'py>,
+    flag: u8,
+    ids: Vec<u64>,
+) -> PyResult<Bound<'py, PyBytes>> {
     if flag != logentry::FLAG_SERIES_INSERT && flag != logentry::FLAG_SERIES_TOMBSTONE {
-        return Err(PyValueError::new_err("flag must be a series insert (0) or tombstone (1)"));
+        return Err(PyValueError::new_err(
+            "flag must be a series insert (0) or tombstone (1)",
+        ));
     }
     let out = py.detach(|| {
         let mut out = Vec::with_capacity(ids.len() * 10);
@@ -61,7 +67,11 @@ fn entry_tuple<'py>(py: Python<'py>, e: &logentry::LogEntry<'_>) -> PyResult<Bou
 /// `(flag, series_id, name, key, value, checksum, size)` of the entry at `offset`.
 #[pyfunction]
 #[pyo3(signature = (data, offset=0))]
-pub fn decode_log_entry<'py>(py: Python<'py>, data: &[u8], offset: usize) -> PyResult<Bound<'py, PyTuple>> {
+pub fn decode_log_entry<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    offset: usize,
+) -> PyResult<Bound<'py, PyTuple>> {
     let data = data.get(offset..).unwrap_or(&[]);
     let e = logentry::decode(data).map_err(to_py)?;
     entry_tuple(py, &e)

@@ -14,13 +14,16 @@ pub struct SeriesIndex {
     inner: seriesindex::SeriesIndex,
 }
 
+/// Keys back to back, their spans, and each one's TSI partition.
+type EncodedKeys = (Vec<u8>, Vec<(usize, usize)>, Vec<usize>);
+
 /// Binary keys of (names, tags_list), concatenated, with their spans; and, if `tsi_n` > 0,
 /// each series' TSI partition: xxh64 of its text key (MakeKey) & (tsi_n - 1).
 fn encode_keys(
     names: &Bound<'_, PyAny>,
     tags_list: &Bound<'_, PyAny>,
     tsi_n: usize,
-) -> PyResult<(Vec<u8>, Vec<(usize, usize)>, Vec<usize>)> {
+) -> PyResult<EncodedKeys> {
     let mut buf = Vec::new();
     let mut spans = Vec::new();
     let mut parts = Vec::new();
@@ -70,7 +73,9 @@ impl SeriesIndex {
         if partition_n == 0 {
             return Err(PyValueError::new_err("partition_n must be at least 1"));
         }
-        Ok(SeriesIndex { inner: seriesindex::SeriesIndex::new(partition_n) })
+        Ok(SeriesIndex {
+            inner: seriesindex::SeriesIndex::new(partition_n),
+        })
     }
 
     #[getter]
@@ -79,7 +84,13 @@ impl SeriesIndex {
     }
 
     /// Replays one segment's entries from `pos`; returns where its valid entries end.
-    fn load_segment(&mut self, py: Python<'_>, partition: usize, data: &[u8], pos: usize) -> PyResult<usize> {
+    fn load_segment(
+        &mut self,
+        py: Python<'_>,
+        partition: usize,
+        data: &[u8],
+        pos: usize,
+    ) -> PyResult<usize> {
         self.check_partition(partition)?;
         let part = &mut self.inner.partitions[partition];
         Ok(py.detach(|| part.load(data, pos)))
@@ -98,7 +109,9 @@ impl SeriesIndex {
         tsi_partition_n: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
         if tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
-            return Err(PyValueError::new_err("tsi_partition_n must be a power of two"));
+            return Err(PyValueError::new_err(
+                "tsi_partition_n must be a power of two",
+            ));
         }
         let (buf, spans, parts) = encode_keys(names, tags_list, tsi_partition_n)?;
         let n = self.inner.partitions.len();
@@ -130,31 +143,49 @@ impl SeriesIndex {
         tsi_partition_n: usize,
     ) -> PyResult<Bound<'py, PyTuple>> {
         if tsi_partition_n > 256 || tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
-            return Err(PyValueError::new_err("tsi_partition_n must be a power of two up to 256"));
+            return Err(PyValueError::new_err(
+                "tsi_partition_n must be a power of two up to 256",
+            ));
         }
         let idx = super::storage::selected(batch, sel)?;
         let buf = batch.data(py);
-        let prepared = py.detach(|| super::storage::prepare(batch, buf, &idx, None, tsi_partition_n).0);
+        let prepared =
+            py.detach(|| super::storage::prepare(batch, buf, &idx, None, tsi_partition_n).0);
         self.create_prepared(py, &prepared)
     }
 
     /// `create` for a prepared shard write: `(ids as u64 LE bytes, new, groups)` as
     /// `create_from_batch` gives them.
-    fn create_prepared<'py>(&mut self, py: Python<'py>, prepared: &super::storage::Prepared) -> PyResult<Bound<'py, PyTuple>> {
+    fn create_prepared<'py>(
+        &mut self,
+        py: Python<'py>,
+        prepared: &super::storage::Prepared,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let n = self.inner.partitions.len();
         let mut out: Vec<NewEntries> = (0..n).map(|_| NewEntries::default()).collect();
         let inner = &mut self.inner;
         let ids = py.detach(|| inner.create(prepared.series_key_iter(), &mut out));
         let new = new_entries_list(py, out)?;
         let id_bytes: Vec<u8> = ids.iter().flat_map(|x| x.to_le_bytes()).collect();
-        let groups = prepared.tsi_groups(&ids).map(|g| g.into_iter().map(|b| PyBytes::new(py, &b)).collect::<Vec<_>>());
+        let groups = prepared.tsi_groups(&ids).map(|g| {
+            g.into_iter()
+                .map(|b| PyBytes::new(py, &b))
+                .collect::<Vec<_>>()
+        });
         (PyBytes::new(py, &id_bytes), new, groups).into_pyobject(py)
     }
 
     /// Live ids of every (name, tags): 0 where there is none.
-    fn series_ids(&self, names: &Bound<'_, PyAny>, tags_list: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
+    fn series_ids(
+        &self,
+        names: &Bound<'_, PyAny>,
+        tags_list: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<u64>> {
         let (buf, spans, _) = encode_keys(names, tags_list, 0)?;
-        Ok(spans.iter().map(|&(s, e)| self.inner.find(&buf[s..e])).collect())
+        Ok(spans
+            .iter()
+            .map(|&(s, e)| self.inner.find(&buf[s..e]))
+            .collect())
     }
 
     fn series_id_by_key(&self, key: &[u8]) -> u64 {

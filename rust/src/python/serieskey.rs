@@ -32,7 +32,8 @@ pub fn parse_series_key<'py>(py: Python<'py>, key: &[u8]) -> PyResult<Bound<'py,
     let (name, tags) = serieskey::parse(key).map_err(|_| truncated())?;
     let tags = PyList::new(
         py,
-        tags.iter().map(|(k, v)| (PyBytes::new(py, k), PyBytes::new(py, v))),
+        tags.iter()
+            .map(|(k, v)| (PyBytes::new(py, k), PyBytes::new(py, v))),
     )?;
     (PyBytes::new(py, name), tags).into_pyobject(py)
 }
@@ -42,13 +43,19 @@ fn rest<'py>(py: Python<'py>, data: &[u8], r: &[u8]) -> Bound<'py, PyBytes> {
 }
 
 #[pyfunction]
-pub fn read_series_key<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+pub fn read_series_key<'py>(
+    py: Python<'py>,
+    data: &[u8],
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     let (k, r) = serieskey::read_key(data).map_err(|_| truncated())?;
     Ok((PyBytes::new(py, k), rest(py, data, r)))
 }
 
 #[pyfunction]
-pub fn read_series_key_len<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(usize, Bound<'py, PyBytes>)> {
+pub fn read_series_key_len<'py>(
+    py: Python<'py>,
+    data: &[u8],
+) -> PyResult<(usize, Bound<'py, PyBytes>)> {
     let (n, r) = serieskey::read_len(data).map_err(|_| truncated())?;
     Ok((n, rest(py, data, r)))
 }
@@ -63,7 +70,10 @@ pub fn read_series_key_measurement<'py>(
 }
 
 #[pyfunction]
-pub fn read_series_key_tag_n<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(usize, Bound<'py, PyBytes>)> {
+pub fn read_series_key_tag_n<'py>(
+    py: Python<'py>,
+    data: &[u8],
+) -> PyResult<(usize, Bound<'py, PyBytes>)> {
     let (n, r) = serieskey::read_tag_n(data).map_err(|_| truncated())?;
     Ok((n, rest(py, data, r)))
 }
@@ -72,7 +82,11 @@ pub fn read_series_key_tag_n<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(usi
 pub fn read_series_key_tag<'py>(
     py: Python<'py>,
     data: &[u8],
-) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+) -> PyResult<(
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+)> {
     let (k, v, r) = serieskey::read_tag(data).map_err(|_| truncated())?;
     Ok((PyBytes::new(py, k), PyBytes::new(py, v), rest(py, data, r)))
 }

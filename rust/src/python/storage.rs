@@ -21,7 +21,10 @@ fn indices(batch: &ParsedBatch, sel: Option<&[u8]>) -> PyResult<Vec<usize>> {
             if b.len() % 4 != 0 {
                 return Err(PyValueError::new_err("indices must be u32 LE bytes"));
             }
-            let v: Vec<usize> = b.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap()) as usize).collect();
+            let v: Vec<usize> = b
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()) as usize)
+                .collect();
             if v.iter().any(|&i| i >= n) {
                 return Err(PyValueError::new_err("point index out of range"));
             }
@@ -34,7 +37,9 @@ fn u64s(b: &[u8]) -> PyResult<Vec<u64>> {
     if b.len() % 8 != 0 {
         return Err(PyValueError::new_err("ids must be u64 LE bytes"));
     }
-    Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect())
+    Ok(b.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect())
 }
 
 fn u32_bytes(v: &[usize]) -> Vec<u8> {
@@ -73,7 +78,13 @@ pub fn shard_validate<'py>(
     for (m, f, t) in &outcome.new_fields {
         nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
     }
-    (PyBytes::new(py, &u32_bytes(&prepared.accepted)), nf, outcome.reason, outcome.dropped).into_pyobject(py)
+    (
+        PyBytes::new(py, &u32_bytes(&prepared.accepted)),
+        nf,
+        outcome.reason,
+        outcome.dropped,
+    )
+        .into_pyobject(py)
 }
 
 pub fn selected(batch: &ParsedBatch, sel: Option<&[u8]>) -> PyResult<Vec<usize>> {
@@ -82,7 +93,12 @@ pub fn selected(batch: &ParsedBatch, sel: Option<&[u8]>) -> PyResult<Vec<usize>>
 
 /// One WAL entry holding the selected points with their series ids.
 #[pyfunction]
-pub fn wal_encode<'py>(py: Python<'py>, batch: &ParsedBatch, sel: Option<&[u8]>, ids: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+pub fn wal_encode<'py>(
+    py: Python<'py>,
+    batch: &ParsedBatch,
+    sel: Option<&[u8]>,
+    ids: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
     let idx = indices(batch, sel)?;
     let ids = u64s(ids)?;
     if ids.len() != idx.len() {
@@ -97,7 +113,13 @@ pub fn wal_encode<'py>(py: Python<'py>, batch: &ParsedBatch, sel: Option<&[u8]>,
 /// with times in `[tmin, tmax]`.
 #[pyfunction]
 #[pyo3(signature = (measurement, series_ids, tmin, tmax))]
-pub fn wal_encode_delete<'py>(py: Python<'py>, measurement: &[u8], series_ids: Option<&[u8]>, tmin: i64, tmax: i64) -> PyResult<Bound<'py, PyBytes>> {
+pub fn wal_encode_delete<'py>(
+    py: Python<'py>,
+    measurement: &[u8],
+    series_ids: Option<&[u8]>,
+    tmin: i64,
+    tmax: i64,
+) -> PyResult<Bound<'py, PyBytes>> {
     let ids = match series_ids {
         Some(b) => Some(u64s(b)?),
         None => None,
@@ -152,7 +174,13 @@ impl Cache {
     }
 
     /// Adds the selected points of a batch with their series ids.
-    fn insert_batch(&mut self, py: Python<'_>, batch: &ParsedBatch, sel: Option<&[u8]>, ids: &[u8]) -> PyResult<()> {
+    fn insert_batch(
+        &mut self,
+        py: Python<'_>,
+        batch: &ParsedBatch,
+        sel: Option<&[u8]>,
+        ids: &[u8],
+    ) -> PyResult<()> {
         let idx = indices(batch, sel)?;
         if ids.len() / 8 != idx.len() {
             return Err(PyValueError::new_err("one series id per point"));
@@ -193,9 +221,12 @@ impl Cache {
                     inner.insert_decoded(&p);
                 }
                 wal::Entry::Delete(d) => {
-                    let set: Option<HashSet<u64>> = d.series.as_ref().map(|v| v.iter().copied().collect());
+                    let set: Option<HashSet<u64>> =
+                        d.series.as_ref().map(|v| v.iter().copied().collect());
                     inner.delete(d.measurement, set.as_ref(), d.tmin, d.tmax);
-                    let ids = d.series.map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect());
+                    let ids = d
+                        .series
+                        .map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect());
                     dels.push((d.measurement.to_vec(), ids, d.tmin, d.tmax));
                 }
             });
@@ -203,7 +234,12 @@ impl Cache {
         });
         let out = PyList::empty(py);
         for (m, ids, tmin, tmax) in dels {
-            out.append((PyBytes::new(py, &m), ids.map(|b| PyBytes::new(py, &b)), tmin, tmax))?;
+            out.append((
+                PyBytes::new(py, &m),
+                ids.map(|b| PyBytes::new(py, &b)),
+                tmin,
+                tmax,
+            ))?;
         }
         (valid, stop, n, out).into_pyobject(py)
     }
@@ -211,7 +247,14 @@ impl Cache {
     /// Removes a measurement's rows of the given series (u64 LE; all if None) in
     /// `[tmin, tmax]`; returns how many.
     #[pyo3(signature = (measurement, series_ids=None, tmin=i64::MIN, tmax=i64::MAX))]
-    fn delete(&mut self, py: Python<'_>, measurement: &[u8], series_ids: Option<&[u8]>, tmin: i64, tmax: i64) -> PyResult<usize> {
+    fn delete(
+        &mut self,
+        py: Python<'_>,
+        measurement: &[u8],
+        series_ids: Option<&[u8]>,
+        tmin: i64,
+        tmax: i64,
+    ) -> PyResult<usize> {
         let set: Option<HashSet<u64>> = match series_ids {
             Some(b) => Some(u64s(b)?.into_iter().collect()),
             None => None,
@@ -251,7 +294,9 @@ impl Cache {
         tmin: i64,
         tmax: i64,
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(table) = self.inner.tables.get(measurement) else { return Ok(None) };
+        let Some(table) = self.inner.tables.get(measurement) else {
+            return Ok(None);
+        };
         let filter: Option<HashSet<u64>> = match series_ids {
             Some(b) => Some(u64s(b)?.into_iter().collect()),
             None => None,
@@ -260,7 +305,17 @@ impl Cache {
         let out = PyDict::new(py);
         let le = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
         out.set_item("time", PyBytes::new(py, &le(&snap.times)))?;
-        out.set_item("series_id", PyBytes::new(py, &snap.series.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()))?;
+        out.set_item(
+            "series_id",
+            PyBytes::new(
+                py,
+                &snap
+                    .series
+                    .iter()
+                    .flat_map(|x| x.to_le_bytes())
+                    .collect::<Vec<u8>>(),
+            ),
+        )?;
         let fields = PyList::empty(py);
         for c in &snap.columns {
             let (values, offsets): (Vec<u8>, Option<Vec<u8>>) = match &c.values {
@@ -268,7 +323,10 @@ impl Cache {
                 Values::Integer(v) => (le(v), None),
                 Values::Unsigned(v) => (v.iter().flat_map(|x| x.to_le_bytes()).collect(), None),
                 Values::Boolean(v) => (v.iter().map(|&b| b as u8).collect(), None),
-                Values::String { offsets, data } => (data.clone(), Some(offsets.iter().flat_map(|x| x.to_le_bytes()).collect())),
+                Values::String { offsets, data } => (
+                    data.clone(),
+                    Some(offsets.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                ),
             };
             fields.append((
                 PyBytes::new(py, &c.name),
@@ -318,7 +376,9 @@ pub fn split_by_shard<'py>(
     min_time: i64,
 ) -> PyResult<Bound<'py, PyTuple>> {
     if groups.iter().any(|g| g.2 == 0) {
-        return Err(PyValueError::new_err("a shard group needs at least one shard"));
+        return Err(PyValueError::new_err(
+            "a shard group needs at least one shard",
+        ));
     }
     let buf = batch.data(py);
     let parsed = batch.parsed();
@@ -337,14 +397,21 @@ pub fn split_by_shard<'py>(
                 continue;
             }
             let n = groups[g].2;
-            let s = if n == 1 { 0 } else { (crate::hash::fnv1a64(parsed.key(buf, i)) % n as u64) as usize };
+            let s = if n == 1 {
+                0
+            } else {
+                (crate::hash::fnv1a64(parsed.key(buf, i)) % n as u64) as usize
+            };
             out[g][s].push(i);
         }
         (out, dropped, unplaced)
     });
     let groups_out = PyList::empty(py);
     for g in &out {
-        groups_out.append(PyList::new(py, g.iter().map(|s| PyBytes::new(py, &u32_bytes(s))))?)?;
+        groups_out.append(PyList::new(
+            py,
+            g.iter().map(|s| PyBytes::new(py, &u32_bytes(s))),
+        )?)?;
     }
     (groups_out, dropped, PyBytes::new(py, &u32_bytes(&unplaced))).into_pyobject(py)
 }
@@ -384,7 +451,9 @@ impl Prepared {
             Owned::I(x) => FieldValue::Integer(x),
             Owned::U(x) => FieldValue::Unsigned(x),
             Owned::B(x) => FieldValue::Boolean(x),
-            Owned::S(s, l) => FieldValue::String(Cow::Borrowed(&self.strings[s as usize..(s + l) as usize])),
+            Owned::S(s, l) => {
+                FieldValue::String(Cow::Borrowed(&self.strings[s as usize..(s + l) as usize]))
+            }
         }
     }
 
@@ -398,7 +467,9 @@ impl Prepared {
     }
 
     pub fn series_key_iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.spans.iter().map(|&(s, e)| &self.series_keys[s as usize..e as usize])
+        self.spans
+            .iter()
+            .map(|&(s, e)| &self.series_keys[s as usize..e as usize])
     }
 
     pub fn tsi_groups(&self, ids: &[u64]) -> Option<Vec<Vec<u8>>> {
@@ -422,7 +493,7 @@ impl Prepared {
                 measurement: self.names[p.0 as usize].as_slice(),
                 series_id: ids[j],
                 time: p.1,
-                fields: fields.drain(..).collect(),
+                fields: std::mem::take(&mut fields),
             });
         }
         wal::encode(&mut out, points);
@@ -440,7 +511,10 @@ fn known_types(known: &Bound<'_, PyDict>) -> PyResult<Types> {
         let mut map = HashMap::new();
         for (f, t) in fields.iter() {
             let t: String = t.extract()?;
-            map.insert(f.extract::<Vec<u8>>()?, type_from_name(&t).ok_or_else(|| PyValueError::new_err("bad field type"))?);
+            map.insert(
+                f.extract::<Vec<u8>>()?,
+                type_from_name(&t).ok_or_else(|| PyValueError::new_err("bad field type"))?,
+            );
         }
         types.insert(m, map);
     }
@@ -475,10 +549,14 @@ pub(crate) fn prepare(
         tsi_n,
         accepted: Vec::with_capacity(idx.len()),
     };
-    let mut out = Outcome { new_fields: Vec::new(), reason: None, dropped: 0 };
+    let mut out = Outcome {
+        new_fields: Vec::new(),
+        reason: None,
+        dropped: 0,
+    };
     let mut name_ix: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut key_ix: HashMap<Vec<u8>, u32> = HashMap::new();
-    let mut tags: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = Vec::new();
+    let mut tags: Vec<lineproto::point::Tag<'_>> = Vec::new();
     let mut fields: Vec<(Cow<'_, [u8]>, FieldType, FieldValue<'_>)> = Vec::new();
     let mut pending: Vec<(Vec<u8>, FieldType)> = Vec::new();
     let mut text = Vec::new();
@@ -494,7 +572,13 @@ pub(crate) fn prepare(
             }
         };
         if types.is_some() && tags.iter().any(|(k, _)| k.as_ref() == b"time") {
-            drop(format!("invalid tag key: input tag \"time\" on measurement \"{}\" is invalid", String::from_utf8_lossy(&name)), &mut out);
+            drop(
+                format!(
+                    "invalid tag key: input tag \"time\" on measurement \"{}\" is invalid",
+                    String::from_utf8_lossy(&name)
+                ),
+                &mut out,
+            );
             continue;
         }
         fields.clear();
@@ -507,7 +591,12 @@ pub(crate) fn prepare(
                 let have = types
                     .get(name.as_ref())
                     .and_then(|m| m.get(f.key.as_ref()).copied())
-                    .or_else(|| pending.iter().find(|(k, _)| k.as_slice() == f.key.as_ref()).map(|(_, t)| *t));
+                    .or_else(|| {
+                        pending
+                            .iter()
+                            .find(|(k, _)| k.as_slice() == f.key.as_ref())
+                            .map(|(_, t)| *t)
+                    });
                 match have {
                     Some(t) if t != f.ftype => {
                         drop(
@@ -527,7 +616,10 @@ pub(crate) fn prepare(
                 }
             }
             let Ok(v) = f.value() else { continue };
-            match fields.iter_mut().find(|(k, _, _)| k.as_ref() == f.key.as_ref()) {
+            match fields
+                .iter_mut()
+                .find(|(k, _, _)| k.as_ref() == f.key.as_ref())
+            {
                 Some(slot) => {
                     slot.1 = f.ftype;
                     slot.2 = v;
@@ -536,7 +628,13 @@ pub(crate) fn prepare(
             }
         }
         if types.is_some() && fields.is_empty() {
-            drop(format!("invalid field name: input field \"time\" on measurement \"{}\" is invalid", String::from_utf8_lossy(&name)), &mut out);
+            drop(
+                format!(
+                    "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
+                    String::from_utf8_lossy(&name)
+                ),
+                &mut out,
+            );
             continue;
         }
         if let Some(types) = types.as_deref_mut() {
@@ -580,18 +678,28 @@ pub(crate) fn prepare(
             };
             p.values.push((ki, ov));
         }
-        p.points.push((ni, parsed.points[i].time, vstart, p.values.len() as u32 - vstart));
+        p.points.push((
+            ni,
+            parsed.points[i].time,
+            vstart,
+            p.values.len() as u32 - vstart,
+        ));
         let start = p.series_keys.len();
-        let refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+        let refs: Vec<(&[u8], &[u8])> =
+            tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
         crate::serieskey::append_series_key(&mut p.series_keys, &name, &refs);
         p.spans.push((start as u32, p.series_keys.len() as u32));
         if tsi_n > 0 {
             text.clear();
-            let mut sorted: Vec<&(Cow<'_, [u8]>, Cow<'_, [u8]>)> = tags.iter().collect();
+            let mut sorted: Vec<&lineproto::point::Tag<'_>> = tags.iter().collect();
             sorted.sort_by(|a, b| a.0.cmp(&b.0));
-            let pairs: Vec<(&[u8], &[u8])> = sorted.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+            let pairs: Vec<(&[u8], &[u8])> = sorted
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                .collect();
             lineproto::point::make_key(&mut text, &name, &pairs);
-            p.tsi.push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as u8);
+            p.tsi
+                .push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as u8);
         }
         p.accepted.push(i);
     }
@@ -610,17 +718,26 @@ pub fn shard_prepare<'py>(
     tsi_partition_n: usize,
 ) -> PyResult<Bound<'py, PyTuple>> {
     if tsi_partition_n > 256 || tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
-        return Err(PyValueError::new_err("tsi_partition_n must be a power of two up to 256"));
+        return Err(PyValueError::new_err(
+            "tsi_partition_n must be a power of two up to 256",
+        ));
     }
     let idx = indices(batch, sel)?;
     let mut types = known_types(known)?;
     let buf = batch.data(py);
-    let (prepared, outcome) = py.detach(|| prepare(batch, buf, &idx, Some(&mut types), tsi_partition_n));
+    let (prepared, outcome) =
+        py.detach(|| prepare(batch, buf, &idx, Some(&mut types), tsi_partition_n));
     let nf = PyList::empty(py);
     for (m, f, t) in &outcome.new_fields {
         nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
     }
-    (Bound::new(py, prepared)?, nf, outcome.reason, outcome.dropped).into_pyobject(py)
+    (
+        Bound::new(py, prepared)?,
+        nf,
+        outcome.reason,
+        outcome.dropped,
+    )
+        .into_pyobject(py)
 }
 
 #[pymethods]
@@ -645,4 +762,3 @@ impl Prepared {
         Ok(PyBytes::new(py, &out))
     }
 }
-
