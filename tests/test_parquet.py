@@ -134,3 +134,47 @@ def test_writes_continue_during_background_compaction(tmp_path):
     assert shard.read("cpu").num_rows == 800
     shard.close()
     sf.close()
+
+
+def test_reads_during_compactions_and_merges(tmp_path, monkeypatch):
+    """Readers never fail or miss rows while compactions and merges replace files."""
+    import threading
+
+    import influxlite.shard as shard_module
+
+    monkeypatch.setattr(shard_module, "MAX_FILES_PER_MEASUREMENT", 1)  # merge at every compaction
+    sf = SeriesFile(tmp_path / "_series")
+    shard = Shard(tmp_path / "1", 1, sf, cache_max_size=600).open()
+    stop = threading.Event()
+    errors: list = []
+    written = [0]
+
+    def writer():
+        try:
+            for k in range(150):
+                shard.write(parse_points(b"m,host=h%d v=%d %d\n" % (k % 2, k, k)))
+                written[0] = k + 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            stop.set()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                before = written[0]
+                n = shard.read("m").num_rows
+                assert n >= before, (n, before)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    shard.wait_for_compaction()
+    assert not errors, errors
+    assert shard.read("m").num_rows == 150
+    shard.close()
+    sf.close()

@@ -287,10 +287,18 @@ class Shard:
         ids = None if series_ids is None else sorted(series_ids)
         sel = None if ids is None else struct.pack(f"<{len(ids)}Q", *ids)
         bounded = (None if tmin <= -(1 << 63) else tmin, None if tmax >= (1 << 63) - 1 else tmax)
-        with self._write_lock:
-            caches = [*self._snapshots, self.cache]
-            files = parquet.files(self.parquet_dir, m)
-        tables = [self._read_file(m, gen, path, ids, *bounded) for gen, path in files]
+        for attempt in range(100):
+            with self._write_lock:
+                caches = [*self._snapshots, self.cache]
+                files = parquet.files(self.parquet_dir, m)
+            try:
+                tables = [self._read_file(m, gen, path, ids, *bounded) for gen, path in files]
+                break
+            except FileNotFoundError:
+                # A merge removed a file after we listed it; its rows are in the merged file.
+                continue
+        else:
+            raise RuntimeError("files kept changing under the read")
         tables += [snapshot_to_table(c.snapshot(m, sel, tmin, tmax), types) for c in caches]
         merged = parquet.merge(tables)
         sch = schema(types)

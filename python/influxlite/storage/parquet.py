@@ -112,17 +112,25 @@ def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[byte
 
 
 def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None) -> pa.Table:
-    """A file's rows (without tag columns), filtered by series and time."""
-    filters = []
-    if tmin is not None:
-        filters.append(("time", ">=", pa.scalar(tmin, pa.int64()).cast(TIME)))
-    if tmax is not None:
-        filters.append(("time", "<=", pa.scalar(tmax, pa.int64()).cast(TIME)))
+    """A file's rows (without tag columns), filtered by series and time. The file is opened once
+    and read through that descriptor, so a merge replacing or removing it meanwhile cannot mix
+    two versions (``FileNotFoundError`` if it was gone before it could be opened)."""
+    with open(path, "rb") as f:
+        pf = pq.ParquetFile(f)
+        cols = [fld.name for fld in pf.schema_arrow if not pa.types.is_dictionary(fld.type)]
+        t = pf.read(columns=cols)
+    if tmin is not None or tmax is not None:
+        times = t.column("time").cast(pa.int64())
+        keep = None
+        if tmin is not None:
+            keep = pc.greater_equal(times, tmin)
+        if tmax is not None:
+            hi = pc.less_equal(times, tmax)
+            keep = hi if keep is None else pc.and_(keep, hi)
+        t = t.filter(keep)
     if series_ids is not None:
-        filters.append(("series_id", "in", sorted(series_ids)))
-    schema = pq.read_schema(path)
-    cols = [f.name for f in schema if not pa.types.is_dictionary(f.type)]
-    return pq.read_table(path, columns=cols, filters=filters or None)
+        t = t.filter(pc.is_in(t.column("series_id"), value_set=pa.array(sorted(series_ids), pa.uint64())))
+    return t
 
 
 def merge(tables: list[pa.Table]) -> pa.Table:

@@ -149,11 +149,22 @@ fn stop_name(s: wal::Stop) -> Option<&'static str> {
     }
 }
 
-/// A shard's in-memory cache (see `rust/src/cache.rs`).
-#[pyclass(module = "influxlite._native")]
+/// A shard's in-memory cache (see `rust/src/cache.rs`). It locks itself (concurrent
+/// snapshots, exclusive changes); the lock is only ever waited for with the GIL released.
+#[pyclass(module = "influxlite._native", frozen)]
 #[derive(Default)]
 pub struct Cache {
-    inner: cache::Cache,
+    inner: std::sync::RwLock<cache::Cache>,
+}
+
+impl Cache {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, cache::Cache> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, cache::Cache> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 fn bitmap(valid: &[bool]) -> Vec<u8> {
@@ -175,7 +186,7 @@ impl Cache {
 
     /// Adds the selected points of a batch with their series ids.
     fn insert_batch(
-        &mut self,
+        &self,
         py: Python<'_>,
         batch: &ParsedBatch,
         sel: Option<&[u8]>,
@@ -191,13 +202,13 @@ impl Cache {
     }
 
     /// Adds the points of a prepared write with their series ids (u64 LE).
-    fn insert_prepared(&mut self, py: Python<'_>, prepared: &Prepared, ids: &[u8]) -> PyResult<()> {
+    fn insert_prepared(&self, py: Python<'_>, prepared: &Prepared, ids: &[u8]) -> PyResult<()> {
         let ids = u64s(ids)?;
         if ids.len() != prepared.points.len() {
             return Err(PyValueError::new_err("one series id per point"));
         }
-        let inner = &mut self.inner;
         py.detach(|| {
+            let mut inner = self.write();
             let mut fields = Vec::new();
             for (j, p) in prepared.points.iter().enumerate() {
                 prepared.fields(j, &mut fields);
@@ -209,10 +220,10 @@ impl Cache {
 
     /// Replays WAL bytes into the cache, deletes included: `(valid bytes, stop reason or
     /// None, points, deletes [(measurement, series ids u64 LE or None, tmin, tmax)])`.
-    fn replay<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
-        let inner = &mut self.inner;
+    fn replay<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
         type Del = (Vec<u8>, Option<Vec<u8>>, i64, i64);
         let (valid, stop, n, dels) = py.detach(|| {
+            let mut inner = self.write();
             let mut n = 0;
             let mut dels: Vec<Del> = Vec::new();
             let (valid, stop) = wal::scan(data, |e| match e {
@@ -248,7 +259,7 @@ impl Cache {
     /// `[tmin, tmax]`; returns how many.
     #[pyo3(signature = (measurement, series_ids=None, tmin=i64::MIN, tmax=i64::MAX))]
     fn delete(
-        &mut self,
+        &self,
         py: Python<'_>,
         measurement: &[u8],
         series_ids: Option<&[u8]>,
@@ -259,26 +270,26 @@ impl Cache {
             Some(b) => Some(u64s(b)?.into_iter().collect()),
             None => None,
         };
-        let inner = &mut self.inner;
-        Ok(py.detach(|| inner.delete(measurement, set.as_ref(), tmin, tmax)))
+        Ok(py.detach(|| self.write().delete(measurement, set.as_ref(), tmin, tmax)))
     }
 
     #[getter]
-    fn size(&self) -> usize {
-        self.inner.size
+    fn size(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.read().size)
     }
 
     #[getter]
-    fn points(&self) -> usize {
-        self.inner.points
+    fn points(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.read().points)
     }
 
     fn measurements<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.inner.tables.keys().map(|k| PyBytes::new(py, k)))
+        let names: Vec<Vec<u8>> = py.detach(|| self.read().tables.keys().cloned().collect());
+        PyList::new(py, names.iter().map(|k| PyBytes::new(py, k)))
     }
 
-    fn clear(&mut self) {
-        self.inner.clear();
+    fn clear(&self, py: Python<'_>) {
+        py.detach(|| self.write().clear());
     }
 
     /// One measurement's rows, sorted by (series id, time) with duplicates merged: a dict with
@@ -294,14 +305,19 @@ impl Cache {
         tmin: i64,
         tmax: i64,
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(table) = self.inner.tables.get(measurement) else {
-            return Ok(None);
-        };
         let filter: Option<HashSet<u64>> = match series_ids {
             Some(b) => Some(u64s(b)?.into_iter().collect()),
             None => None,
         };
-        let snap = py.detach(|| table.snapshot(filter.as_ref(), tmin, tmax));
+        let snap = py.detach(|| {
+            self.read()
+                .tables
+                .get(measurement)
+                .map(|t| t.snapshot(filter.as_ref(), tmin, tmax))
+        });
+        let Some(snap) = snap else {
+            return Ok(None);
+        };
         let out = PyDict::new(py);
         let le = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
         out.set_item("time", PyBytes::new(py, &le(&snap.times)))?;
