@@ -159,3 +159,34 @@ def test_write_timeout_and_write_failed(tmp_path):
         e.points_writer.close()
         with pytest.raises(WriteFailedError, match="^write failed$"):
             e.write_points("db", None, parse_points(b"m v=3 3"))
+
+
+def test_concurrent_writers_creating_shard_groups(tmp_path):
+    """Writers creating shard groups at the same time never lose points."""
+    import threading
+
+    hour = 3_600_000_000_000
+    with Engine(tmp_path, retention_check_interval=0) as e:
+        e.meta.create_database("db")
+        e.meta.create_retention_policy("db", "hourly", 1000 * hour, hour, default=True)
+        errors = []
+        import time as _time
+
+        now = _time.time_ns()
+
+        def writer(k):
+            try:
+                for j in range(30):
+                    t = now - (k * 30 + j) * hour  # every write needs a new group
+                    e.write_points("db", None, parse_points(b"m,w=%d v=%d %d\n" % (k, j, t)))
+            except Exception as ex:  # noqa: BLE001 - reported below
+                errors.append(ex)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:3]
+        assert e.read("db", "m", tmin=0).num_rows == 120
+        assert len(e.meta.retention_policy("db").shard_groups) == 120

@@ -83,7 +83,7 @@ class PointsWriter:
         backend = _backend.backend
         for start in backend.group_starts(batch._raw, rp.shard_group_duration, min_time):
             self.meta.create_shard_group(database, rp.name, start)
-        groups = [g for g in rp.shard_groups if not g.deleted]
+        groups = [g for g in list(rp.shard_groups) if not g.deleted]
         spans = [(g.start, g.end, len(g.shards)) for g in groups]
         per_group, dropped, unplaced = backend.split_by_shard(batch._raw, spans, min_time)
         if unplaced:  # a group deleted between creating and splitting: count as dropped

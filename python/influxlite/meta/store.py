@@ -334,8 +334,9 @@ class MetaStore:
             shards = list(range(self.max_shard_id + 1, self.max_shard_id + 1 + self.shards_per_group))
             self.max_shard_id += self.shards_per_group
             g = ShardGroupInfo(self.max_shard_group_id, start, end, shards)
-            rp.shard_groups.append(g)
-            rp.shard_groups.sort(key=lambda x: (x.end, x.start))
+            # A new list, swapped in whole: readers without the lock (the PointsWriter) never
+            # see one being sorted in place, which CPython empties while it sorts.
+            rp.shard_groups = sorted([*rp.shard_groups, g], key=lambda x: (x.end, x.start))
             self._save()
             return g
 
