@@ -3,6 +3,7 @@
 //! PyO3 bindings that form `influxlite._native`.
 
 pub mod cache;
+pub mod fxhash;
 pub mod hash;
 pub mod lineproto;
 pub mod logentry;

@@ -26,10 +26,14 @@ where
 
 /// Appends the series key of `name` and `tags` (already sorted) to `dst`.
 /// Lengths over 65535 are the caller's to refuse (see [`check_parts`]).
-pub fn append_series_key(dst: &mut Vec<u8>, name: &[u8], tags: &[(&[u8], &[u8])]) {
+pub fn append_series_key<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+    dst: &mut Vec<u8>,
+    name: &[u8],
+    tags: &[(K, V)],
+) {
     let mut size = 2 + name.len() + uvarint_size(tags.len() as u64);
     for (k, v) in tags {
-        size += 4 + k.len() + v.len();
+        size += 4 + k.as_ref().len() + v.as_ref().len();
     }
     dst.reserve(size + 10);
     put_uvarint(dst, size as u64);
@@ -37,6 +41,7 @@ pub fn append_series_key(dst: &mut Vec<u8>, name: &[u8], tags: &[(&[u8], &[u8])]
     dst.extend_from_slice(name);
     put_uvarint(dst, tags.len() as u64);
     for (k, v) in tags {
+        let (k, v) = (k.as_ref(), v.as_ref());
         dst.extend_from_slice(&(k.len() as u16).to_be_bytes());
         dst.extend_from_slice(k);
         dst.extend_from_slice(&(v.len() as u16).to_be_bytes());

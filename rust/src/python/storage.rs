@@ -2,7 +2,7 @@
 //! Point selections travel as `bytes` of u32 LE point indices, series ids as u64 LE.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -10,6 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use super::batch::ParsedBatch;
 use crate::cache::{self, Values};
+use crate::fxhash::FxHashMap;
 use crate::lineproto::{self, FieldIter, FieldType, FieldValue};
 use crate::wal;
 
@@ -499,32 +500,69 @@ impl Prepared {
         Some(g)
     }
 
+    /// The WAL entry (format in `rust/src/wal.rs`), written straight from the prepared
+    /// tables: names and keys are already interned, values already decoded.
     fn encode_wal(&self, ids: &[u64]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut fields = Vec::new();
-        let mut points = Vec::with_capacity(self.points.len());
-        for (j, p) in self.points.iter().enumerate() {
-            self.fields(j, &mut fields);
-            points.push(wal::PointIn {
-                measurement: self.names[p.0 as usize].as_slice(),
-                series_id: ids[j],
-                time: p.1,
-                fields: std::mem::take(&mut fields),
-            });
+        use crate::varint::put_uvarint;
+        let zz = |v: i64| ((v << 1) ^ (v >> 63)) as u64;
+        let mut payload = Vec::with_capacity(64 + self.points.len() * 48 + self.strings.len());
+        payload.push(wal::KIND_POINTS);
+        for table in [&self.names, &self.keys] {
+            put_uvarint(&mut payload, table.len() as u64);
+            for s in table.iter() {
+                put_uvarint(&mut payload, s.len() as u64);
+                payload.extend_from_slice(s);
+            }
         }
-        wal::encode(&mut out, points);
+        put_uvarint(&mut payload, self.points.len() as u64);
+        for (j, &(ni, time, vstart, vlen)) in self.points.iter().enumerate() {
+            put_uvarint(&mut payload, ni as u64);
+            put_uvarint(&mut payload, ids[j]);
+            put_uvarint(&mut payload, zz(time));
+            put_uvarint(&mut payload, vlen as u64);
+            for (k, v) in &self.values[vstart as usize..(vstart + vlen) as usize] {
+                put_uvarint(&mut payload, *k as u64);
+                match *v {
+                    Owned::F(x) => {
+                        payload.push(FieldType::Float as u8);
+                        payload.extend_from_slice(&x.to_le_bytes());
+                    }
+                    Owned::I(x) => {
+                        payload.push(FieldType::Integer as u8);
+                        put_uvarint(&mut payload, zz(x));
+                    }
+                    Owned::U(x) => {
+                        payload.push(FieldType::Unsigned as u8);
+                        put_uvarint(&mut payload, x);
+                    }
+                    Owned::B(x) => {
+                        payload.push(FieldType::Boolean as u8);
+                        payload.push(x as u8);
+                    }
+                    Owned::S(st, l) => {
+                        payload.push(FieldType::String as u8);
+                        put_uvarint(&mut payload, l as u64);
+                        payload.extend_from_slice(&self.strings[st as usize..(st + l) as usize]);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(payload.len() + wal::HEADER);
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
         out
     }
 }
 
-type Types = HashMap<Vec<u8>, HashMap<Vec<u8>, FieldType>>;
+type Types = FxHashMap<Vec<u8>, FxHashMap<Vec<u8>, FieldType>>;
 
 fn known_types(known: &Bound<'_, PyDict>) -> PyResult<Types> {
-    let mut types: Types = HashMap::new();
+    let mut types: Types = FxHashMap::default();
     for (m, fields) in known.iter() {
         let m: Vec<u8> = m.extract()?;
         let fields = fields.cast::<PyDict>()?;
-        let mut map = HashMap::new();
+        let mut map = FxHashMap::default();
         for (f, t) in fields.iter() {
             let t: String = t.extract()?;
             map.insert(
@@ -570,8 +608,9 @@ pub(crate) fn prepare(
         reason: None,
         dropped: 0,
     };
-    let mut name_ix: HashMap<Vec<u8>, u32> = HashMap::new();
-    let mut key_ix: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut name_ix: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
+    let mut key_ix: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
+    let mut order: Vec<usize> = Vec::new();
     let mut tags: Vec<lineproto::point::Tag<'_>> = Vec::new();
     let mut fields: Vec<(Cow<'_, [u8]>, FieldType, FieldValue<'_>)> = Vec::new();
     let mut pending: Vec<(Vec<u8>, FieldType)> = Vec::new();
@@ -701,19 +740,24 @@ pub(crate) fn prepare(
             p.values.len() as u32 - vstart,
         ));
         let start = p.series_keys.len();
-        let refs: Vec<(&[u8], &[u8])> =
-            tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-        crate::serieskey::append_series_key(&mut p.series_keys, &name, &refs);
+        crate::serieskey::append_series_key(&mut p.series_keys, &name, &tags);
         p.spans.push((start as u32, p.series_keys.len() as u32));
         if tsi_n > 0 {
+            // MakeKey over the tags in raw-key order: the parser's order unless escaping
+            // changed it (rare), so sort only then.
             text.clear();
-            let mut sorted: Vec<&lineproto::point::Tag<'_>> = tags.iter().collect();
-            sorted.sort_by(|a, b| a.0.cmp(&b.0));
-            let pairs: Vec<(&[u8], &[u8])> = sorted
-                .iter()
-                .map(|(k, v)| (k.as_ref(), v.as_ref()))
-                .collect();
-            lineproto::point::make_key(&mut text, &name, &pairs);
+            if tags.windows(2).all(|w| w[0].0 <= w[1].0) {
+                lineproto::point::make_key(&mut text, &name, &tags);
+            } else {
+                order.clear();
+                order.extend(0..tags.len());
+                order.sort_by(|&a, &b| tags[a].0.cmp(&tags[b].0));
+                let pairs: Vec<(&[u8], &[u8])> = order
+                    .iter()
+                    .map(|&i| (tags[i].0.as_ref(), tags[i].1.as_ref()))
+                    .collect();
+                lineproto::point::make_key(&mut text, &name, &pairs);
+            }
             p.tsi
                 .push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as u8);
         }
