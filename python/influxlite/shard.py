@@ -6,6 +6,10 @@ field types, first writer wins), create missing series in the series file and th
 the points to the WAL (fsynced before it returns), then to the cache, where reads find them at
 once. Writes to one shard run one at a time. All per-point work happens in Rust.
 
+The WAL entry is appended under the shard's lock (so the WAL and the cache see writes in the
+same order) and fsynced after it is released: the call returns only once the points are
+durable, and concurrent writers share fsyncs.
+
 When the cache passes ``cache_max_size`` it is compacted into Parquet files (``storage.parquet``)
 by a background thread: the WAL moves to a new segment and a new cache takes writes while the
 old one is written out; its WAL segments are removed only once the files are durable. A writer
@@ -116,9 +120,12 @@ class Shard:
                 self.fields.add(new_fields)
             ids, groups = self.series_file.create_series_prepared(prepared)
             self.index.add_series_ids_grouped(groups)
-            self.wal.write(prepared.wal_entry(ids))
+            seq = self.wal.append(prepared.wal_entry(ids))
             self.cache.insert_prepared(prepared, ids)
             size = self.cache.size
+        # Durable before we return; waiting outside the lock lets other writers append
+        # meanwhile and share the fsync (the cache may show the points a moment earlier).
+        self.wal.wait_durable(seq)
         if size > self.cache_max_size:
             self._start_compaction()
             if size > 4 * self.cache_max_size:  # backpressure: let the compaction catch up

@@ -86,6 +86,16 @@ class WAL:
 
     def write(self, entry: bytes) -> None:
         """Appends an entry; returns when it is on disk."""
+        self.wait_durable(self.append(entry))
+
+    def wait_durable(self, seq: int) -> None:
+        """Returns once the entry ``append`` numbered ``seq`` (and all before it) is fsynced."""
+        if self._sync:
+            self._sync_to(seq)
+
+    def append(self, entry: bytes) -> int:
+        """Appends an entry without waiting for it to be durable; returns its number for
+        ``wait_durable``. Entries reach the file in the order of these calls."""
         with self._lock:
             if self._fd < 0:
                 raise WALError("WAL closed")
@@ -96,9 +106,7 @@ class WAL:
                 raise WALError(f"short write to the WAL ({written} of {len(entry)} bytes)")
             self._size += written
             self._written += 1
-            mine = self._written
-        if self._sync:
-            self._sync_to(mine)
+            return self._written
 
     def _sync_to(self, mine: int) -> None:
         with self._cond:
