@@ -8,6 +8,7 @@ handler, so bytes that are not UTF-8 survive a round trip (``s.encode("utf-8",
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -313,7 +314,15 @@ class PointBatch:
     @property
     def points(self) -> list[Point]:
         if self._points is None:
-            self._points = [Point._from_parsed(t) for t in self._raw.points()]
+            # Millions of small containers would set off the cyclic collector again and again
+            # (none of them can form a cycle): defer it until the list is built.
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                self._points = [Point._from_parsed(t) for t in self._raw.points()]
+            finally:
+                if enabled:
+                    gc.enable()
         return self._points
 
     @property
