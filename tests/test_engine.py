@@ -190,3 +190,13 @@ def test_concurrent_writers_creating_shard_groups(tmp_path):
         assert not errors, errors[:3]
         assert e.read("db", "m", tmin=0).num_rows == 120
         assert len(e.meta.retention_policy("db").shard_groups) == 120
+
+
+def test_field_types_differing_across_shards(engine):
+    """InfluxDB lets each shard give a field its own type; reads unify them."""
+    engine.meta.create_database("db")
+    engine.write_points("db", None, parse_points(b"m v=1i,s=\"x\" %d\n" % ns(2026, 1, 1)))
+    engine.write_points("db", None, parse_points(b"m v=2.5,s=true %d\n" % ns(2026, 3, 1)))
+    t = engine.read("db", "m")
+    assert t.schema.field("v").type == "double" and t.column("v").to_pylist() == [1.0, 2.5]
+    assert t.schema.field("s").type == "string" and t.column("s").to_pylist() == ["x", "true"]

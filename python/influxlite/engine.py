@@ -12,6 +12,8 @@ import shutil
 import threading
 import time
 
+import pyarrow.compute  # noqa: F401 - pa.compute in _unify_field_types
+
 from .coordinator import DEFAULT_WRITE_TIMEOUT, PointsWriter, WriteResult
 from .meta import MetaStore
 from .models import PointBatch
@@ -124,7 +126,7 @@ class Engine:
         import pyarrow as pa
 
         tables = [s.read(measurement, series_ids, tmin, tmax) for s in self.shards_for(database, rp, tmin, tmax)]
-        tables = [t for t in tables if t.num_rows]
+        tables = _unify_field_types([t for t in tables if t.num_rows])
         if not tables:
             return pa.table({})
         t = pa.concat_tables(tables, promote_options="permissive")
@@ -208,3 +210,30 @@ class Engine:
                 self._remove_shard(database, name, sid)
         self.meta.drop_retention_policy(database, name)
         shutil.rmtree(os.path.join(self.data_dir, database, name), ignore_errors=True)
+
+
+def _unify_field_types(tables: list) -> list:
+    """A field may have another type in another shard (InfluxDB allows it): such a field is read
+    as float64 when all its types are numeric, else as text."""
+    import pyarrow as pa
+
+    seen: dict[str, set] = {}
+    for t in tables:
+        for f in t.schema:
+            seen.setdefault(f.name, set()).add(f.type)
+    mixed = {name: types for name, types in seen.items() if len(types) > 1}
+    if not mixed:
+        return tables
+    out = []
+    for t in tables:
+        for name, types in mixed.items():
+            if name not in t.column_names:
+                continue
+            numeric = all(pa.types.is_integer(x) or pa.types.is_floating(x) for x in types)
+            target = pa.float64() if numeric else pa.string()
+            col = t.column(name)
+            if pa.types.is_boolean(col.type) and target == pa.string():
+                col = pa.compute.if_else(col, "true", "false")
+            t = t.set_column(t.column_names.index(name), name, col.cast(target))
+        out.append(t)
+    return out
