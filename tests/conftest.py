@@ -30,6 +30,19 @@ def pytest_collection_modifyitems(config, items):
     ]
 
 
+@pytest.fixture
+def env(tmp_path):
+    """A series file and one open shard (cache large enough never to compact by itself)."""
+    from influxlite.seriesfile import SeriesFile
+    from influxlite.shard import Shard
+
+    sf = SeriesFile(tmp_path / "_series")
+    shard = Shard(tmp_path / "1", 1, sf, cache_max_size=1 << 30).open()
+    yield tmp_path, sf, shard
+    shard.close()
+    sf.close()
+
+
 @pytest.fixture(params=IMPLEMENTATIONS, autouse=True)
 def impl(request):
     """Switches ``influxlite`` to one implementation for the test, then restores it."""

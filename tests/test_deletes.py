@@ -22,15 +22,6 @@ def _vt(shard, m="cpu"):
     return sorted(zip(t.column("time").cast(pa.int64()).to_pylist(), t.column("v").to_pylist()))
 
 
-@pytest.fixture
-def env(tmp_path):
-    sf = SeriesFile(tmp_path / "_series")
-    shard = Shard(tmp_path / "1", 1, sf, cache_max_size=1 << 30).open()
-    yield tmp_path, sf, shard
-    shard.close()
-    sf.close()
-
-
 @pytest.mark.parametrize("compact_first", [False, True])
 def test_delete_time_range_of_series(env, tmp_path, compact_first):
     _, sf, shard = env

@@ -19,15 +19,6 @@ def _lines(k: int, n: int = 20) -> bytes:
                     for i in range(n))
 
 
-@pytest.fixture
-def env(tmp_path):
-    sf = SeriesFile(tmp_path / "_series")
-    shard = Shard(tmp_path / "1", 1, sf, cache_max_size=1 << 30).open()
-    yield tmp_path, sf, shard
-    shard.close()
-    sf.close()
-
-
 def _plain(t: pa.Table) -> list[dict]:
     return t.set_column(0, "time", t.column("time").cast(pa.int64())).to_pylist()
 

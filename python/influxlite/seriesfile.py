@@ -217,14 +217,7 @@ class SeriesFile:
         ids grouped by TSI partition (xxh64 of InfluxDB's text key ``MakeKey(name, tags)``)."""
         with self._lock:
             self._check_open()
-            ids, new, groups = self._index.create(names, tags_list, tsi_partition_n)
-            touched = [p for p, entries in zip(self._partitions, new) if entries is not None]
-            for p in touched:
-                data, sizes = new[p.id]
-                p.append(data, sizes)
-            if self._sync:
-                fsync_all([fd for p in touched for fd in p.dirty_fds()])
-            return ids, groups
+            return self._appended(*self._index.create(names, tags_list, tsi_partition_n))
 
     def series_id(self, name, tags=None) -> int:
         """The live id of a series, 0 if it does not exist (or was deleted)."""
