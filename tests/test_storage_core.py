@@ -55,6 +55,19 @@ def test_wal_round_trip_and_torn_tail():
     assert snap["fields"][1][2] == b"x y"
 
 
+def test_wal_entry_keeps_a_repeated_fields_last_value_and_leaves_out_time():
+    """As InfluxDB's Fields(): the last value of a repeated key wins; a field named time is skipped."""
+    b = _b().parse(b"cpu v=1.5,time=3i,n=-3i,v=2.5 -5\n", "n", 0, False)
+    entry = _b().wal_encode(b, None, struct.pack("<Q", 7))
+    cache = _b().Cache()
+    assert cache.replay(entry)[:3] == (len(entry), None, 1)
+    snap = cache.snapshot(b"cpu")
+    assert [(f[0], f[1]) for f in snap["fields"]] == [(b"v", "float"), (b"n", "integer")]
+    assert struct.unpack("<d", snap["fields"][0][2]) == (2.5,)
+    assert struct.unpack("<q", snap["fields"][1][2]) == (-3,)
+    assert struct.unpack("<q", snap["time"]) == (-5,)
+
+
 def test_cache_overwrite_rule():
     b = _b().parse(b"cpu v=1 10\ncpu w=2i 10\ncpu v=3 10\ncpu v=0.5 5\n", "n", 0, False)
     cache = _b().Cache()

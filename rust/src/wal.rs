@@ -13,11 +13,6 @@
 //! ```
 //! A delete entry's payload is `kind u8 (2) | uvarint len | measurement | varint tmin |
 //! varint tmax | uvarint all (1: every series) | uvarint n | n × uvarint series id`.
-//!
-//! A field repeated in a line keeps its last value (as InfluxDB's `Fields()`); a field named
-//! `time` is left out (InfluxDB skips it).
-
-use std::collections::HashMap;
 
 use crate::lineproto::{FieldType, FieldValue};
 use crate::varint::{put_uvarint, uvarint};
@@ -36,88 +31,57 @@ fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
-/// One point to encode.
-pub struct PointIn<'a> {
-    pub measurement: &'a [u8],
-    pub series_id: u64,
-    pub time: i64,
-    pub fields: Vec<(&'a [u8], FieldValue<'a>)>,
-}
-
-/// Encodes points as one framed entry appended to `dst`.
-pub fn encode<'a, I: IntoIterator<Item = PointIn<'a>>>(dst: &mut Vec<u8>, points: I) {
-    let mut names: Vec<&[u8]> = Vec::new();
-    let mut name_ix: HashMap<&[u8], u64> = HashMap::new();
-    let mut keys: Vec<&[u8]> = Vec::new();
-    let mut key_ix: HashMap<&[u8], u64> = HashMap::new();
-    let mut body = Vec::new();
-    let mut n = 0u64;
-    let mut fields: Vec<(u64, &FieldValue<'_>)> = Vec::new();
-    let points: Vec<PointIn<'a>> = points.into_iter().collect();
-    for p in &points {
-        let ni = *name_ix.entry(p.measurement).or_insert_with(|| {
-            names.push(p.measurement);
-            names.len() as u64 - 1
-        });
-        fields.clear();
-        for (k, v) in &p.fields {
-            if *k == b"time" {
-                continue;
-            }
-            let ki = *key_ix.entry(k).or_insert_with(|| {
-                keys.push(k);
-                keys.len() as u64 - 1
-            });
-            match fields.iter_mut().find(|(i, _)| *i == ki) {
-                Some(slot) => slot.1 = v,
-                None => fields.push((ki, v)),
-            }
+/// Appends one framed points entry. `names` and `keys` are the entry's measurement and field-key
+/// tables; each point is `(name index, series id, time, fields as (key index, value))`.
+/// (The shard's prepare pass builds these: a field repeated in a line keeps its last value, as
+/// InfluxDB's `Fields()`, and a field named `time` is left out, as InfluxDB skips it.)
+pub fn encode_points<'a, P, F>(dst: &mut Vec<u8>, names: &[Vec<u8>], keys: &[Vec<u8>], points: P)
+where
+    P: ExactSizeIterator<Item = (u32, u64, i64, F)>,
+    F: ExactSizeIterator<Item = (u32, FieldValue<'a>)>,
+{
+    let mut payload = Vec::with_capacity(64 + points.len() * 48);
+    payload.push(KIND_POINTS);
+    for table in [names, keys] {
+        put_uvarint(&mut payload, table.len() as u64);
+        for s in table {
+            put_uvarint(&mut payload, s.len() as u64);
+            payload.extend_from_slice(s);
         }
-        put_uvarint(&mut body, ni);
-        put_uvarint(&mut body, p.series_id);
-        put_varint(&mut body, p.time);
-        put_uvarint(&mut body, fields.len() as u64);
-        for (ki, v) in &fields {
-            put_uvarint(&mut body, *ki);
+    }
+    put_uvarint(&mut payload, points.len() as u64);
+    for (ni, series_id, time, fields) in points {
+        put_uvarint(&mut payload, ni as u64);
+        put_uvarint(&mut payload, series_id);
+        put_varint(&mut payload, time);
+        put_uvarint(&mut payload, fields.len() as u64);
+        for (ki, v) in fields {
+            put_uvarint(&mut payload, ki as u64);
             match v {
                 FieldValue::Float(f) => {
-                    body.push(FieldType::Float as u8);
-                    body.extend_from_slice(&f.to_le_bytes());
+                    payload.push(FieldType::Float as u8);
+                    payload.extend_from_slice(&f.to_le_bytes());
                 }
                 FieldValue::Integer(i) => {
-                    body.push(FieldType::Integer as u8);
-                    put_varint(&mut body, *i);
+                    payload.push(FieldType::Integer as u8);
+                    put_varint(&mut payload, i);
                 }
                 FieldValue::Unsigned(u) => {
-                    body.push(FieldType::Unsigned as u8);
-                    put_uvarint(&mut body, *u);
+                    payload.push(FieldType::Unsigned as u8);
+                    put_uvarint(&mut payload, u);
                 }
                 FieldValue::Boolean(b) => {
-                    body.push(FieldType::Boolean as u8);
-                    body.push(*b as u8);
+                    payload.push(FieldType::Boolean as u8);
+                    payload.push(b as u8);
                 }
                 FieldValue::String(s) => {
-                    body.push(FieldType::String as u8);
-                    put_uvarint(&mut body, s.len() as u64);
-                    body.extend_from_slice(s);
+                    payload.push(FieldType::String as u8);
+                    put_uvarint(&mut payload, s.len() as u64);
+                    payload.extend_from_slice(&s);
                 }
             }
         }
-        n += 1;
     }
-    let mut payload = vec![KIND_POINTS];
-    put_uvarint(&mut payload, names.len() as u64);
-    for name in &names {
-        put_uvarint(&mut payload, name.len() as u64);
-        payload.extend_from_slice(name);
-    }
-    put_uvarint(&mut payload, keys.len() as u64);
-    for k in &keys {
-        put_uvarint(&mut payload, k.len() as u64);
-        payload.extend_from_slice(k);
-    }
-    put_uvarint(&mut payload, n);
-    payload.extend_from_slice(&body);
     dst.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     dst.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     dst.extend_from_slice(&payload);
@@ -329,31 +293,37 @@ mod tests {
 
     #[test]
     fn round_trip_and_torn_tail() {
-        let pts = vec![
-            PointIn {
-                measurement: b"cpu",
-                series_id: 7,
-                time: -5,
-                fields: vec![
-                    (b"v", FieldValue::Float(1.5)),
-                    (b"time", FieldValue::Integer(3)),
-                    (b"n", FieldValue::Integer(-3)),
-                    (b"v", FieldValue::Float(2.5)),
+        let names = vec![b"cpu".to_vec(), b"mem".to_vec()];
+        let keys: Vec<Vec<u8>> = [&b"v"[..], b"n", b"s", b"b", b"u"]
+            .iter()
+            .map(|k| k.to_vec())
+            .collect();
+        type Point<'a> = (u32, u64, i64, Vec<(u32, FieldValue<'a>)>);
+        let pts: Vec<Point<'_>> = vec![
+            (
+                0,
+                7,
+                -5,
+                vec![(0, FieldValue::Float(2.5)), (1, FieldValue::Integer(-3))],
+            ),
+            (
+                1,
+                300,
+                i64::MAX - 1,
+                vec![
+                    (2, FieldValue::String(Cow::Borrowed(b"hi"))),
+                    (3, FieldValue::Boolean(true)),
+                    (4, FieldValue::Unsigned(u64::MAX)),
                 ],
-            },
-            PointIn {
-                measurement: b"mem",
-                series_id: 300,
-                time: i64::MAX - 1,
-                fields: vec![
-                    (b"s", FieldValue::String(Cow::Borrowed(b"hi"))),
-                    (b"b", FieldValue::Boolean(true)),
-                    (b"u", FieldValue::Unsigned(u64::MAX)),
-                ],
-            },
+            ),
         ];
         let mut buf = Vec::new();
-        encode(&mut buf, pts);
+        encode_points(
+            &mut buf,
+            &names,
+            &keys,
+            pts.into_iter().map(|(n, s, t, f)| (n, s, t, f.into_iter())),
+        );
         let whole = buf.len();
         let mut got = Vec::new();
         assert_eq!(
@@ -370,7 +340,12 @@ mod tests {
                 (&b"n"[..], FieldValue::Integer(-3))
             ]
         );
+        assert_eq!(
+            (got[0].measurement, got[0].series_id, got[0].time),
+            (&b"cpu"[..], 7, -5)
+        );
         assert_eq!(got[1].time, i64::MAX - 1);
+        assert_eq!(got[1].fields[0].1, FieldValue::String(Cow::Borrowed(b"hi")));
         assert_eq!(got[1].fields[2].1, FieldValue::Unsigned(u64::MAX));
         for cut in 0..whole {
             assert_eq!(scan(&buf[..cut], |_| panic!("partial entry applied")).0, 0);

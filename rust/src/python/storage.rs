@@ -500,57 +500,24 @@ impl Prepared {
         Some(g)
     }
 
-    /// The WAL entry (format in `rust/src/wal.rs`), written straight from the prepared
-    /// tables: names and keys are already interned, values already decoded.
+    /// The WAL entry for the accepted points with their series ids: the prepared tables
+    /// already hold interned names and keys and decoded values.
     fn encode_wal(&self, ids: &[u64]) -> Vec<u8> {
-        use crate::varint::put_uvarint;
-        let zz = |v: i64| ((v << 1) ^ (v >> 63)) as u64;
-        let mut payload = Vec::with_capacity(64 + self.points.len() * 48 + self.strings.len());
-        payload.push(wal::KIND_POINTS);
-        for table in [&self.names, &self.keys] {
-            put_uvarint(&mut payload, table.len() as u64);
-            for s in table.iter() {
-                put_uvarint(&mut payload, s.len() as u64);
-                payload.extend_from_slice(s);
-            }
-        }
-        put_uvarint(&mut payload, self.points.len() as u64);
-        for (j, &(ni, time, vstart, vlen)) in self.points.iter().enumerate() {
-            put_uvarint(&mut payload, ni as u64);
-            put_uvarint(&mut payload, ids[j]);
-            put_uvarint(&mut payload, zz(time));
-            put_uvarint(&mut payload, vlen as u64);
-            for (k, v) in &self.values[vstart as usize..(vstart + vlen) as usize] {
-                put_uvarint(&mut payload, *k as u64);
-                match *v {
-                    Owned::F(x) => {
-                        payload.push(FieldType::Float as u8);
-                        payload.extend_from_slice(&x.to_le_bytes());
-                    }
-                    Owned::I(x) => {
-                        payload.push(FieldType::Integer as u8);
-                        put_uvarint(&mut payload, zz(x));
-                    }
-                    Owned::U(x) => {
-                        payload.push(FieldType::Unsigned as u8);
-                        put_uvarint(&mut payload, x);
-                    }
-                    Owned::B(x) => {
-                        payload.push(FieldType::Boolean as u8);
-                        payload.push(x as u8);
-                    }
-                    Owned::S(st, l) => {
-                        payload.push(FieldType::String as u8);
-                        put_uvarint(&mut payload, l as u64);
-                        payload.extend_from_slice(&self.strings[st as usize..(st + l) as usize]);
-                    }
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(payload.len() + wal::HEADER);
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        out.extend_from_slice(&payload);
+        let mut out = Vec::with_capacity(64 + self.points.len() * 48 + self.strings.len());
+        let points = self
+            .points
+            .iter()
+            .enumerate()
+            .map(|(j, &(ni, time, vstart, vlen))| {
+                let values = &self.values[vstart as usize..(vstart + vlen) as usize];
+                (
+                    ni,
+                    ids[j],
+                    time,
+                    values.iter().map(|(k, v)| (*k, self.value(v))),
+                )
+            });
+        wal::encode_points(&mut out, &self.names, &self.keys, points);
         out
     }
 }
