@@ -12,8 +12,6 @@ import shutil
 import threading
 import time
 
-import pyarrow.compute  # noqa: F401 - pa.compute in _unify_field_types
-
 from .coordinator import DEFAULT_WRITE_TIMEOUT, PointsWriter, WriteResult
 from .meta import MetaStore
 from .models import PointBatch
@@ -216,6 +214,7 @@ def _unify_field_types(tables: list) -> list:
     """A field may have another type in another shard (InfluxDB allows it): such a field is read
     as float64 when all its types are numeric, else as text."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     seen: dict[str, set] = {}
     for t in tables:
@@ -233,7 +232,7 @@ def _unify_field_types(tables: list) -> list:
             target = pa.float64() if numeric else pa.string()
             col = t.column(name)
             if pa.types.is_boolean(col.type) and target == pa.string():
-                col = pa.compute.if_else(col, "true", "false")
+                col = pc.if_else(col, "true", "false")
             t = t.set_column(t.column_names.index(name), name, col.cast(target))
         out.append(t)
     return out

@@ -223,15 +223,10 @@ class SeriesFile:
         """The live id of a series, 0 if it does not exist (or was deleted)."""
         return self.series_ids([name], [tags])[0]
 
-    def create_series_from_batch(self, batch, sel: bytes | None = None, tsi_partition_n: int = 0):
-        """Series ids for the selected points of a parsed batch, created where missing (keys
-        built in Rust): ``(ids as u64 LE bytes, ids grouped by TSI partition as u64 LE bytes)``."""
-        with self._lock:
-            self._check_open()
-            return self._appended(*self._index.create_from_batch(batch._raw, sel, tsi_partition_n))
-
     def create_series_prepared(self, prepared):
-        """``create_series_from_batch`` for a prepared shard write (``shard_prepare``)."""
+        """Series ids for the points of a prepared shard write (``shard_prepare``), created where
+        missing (keys built in Rust): ``(ids as u64 LE bytes, ids grouped by TSI partition as u64
+        LE bytes)``."""
         with self._lock:
             self._check_open()
             return self._appended(*self._index.create_prepared(prepared))

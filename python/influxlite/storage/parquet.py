@@ -68,19 +68,17 @@ def add_tags(table: pa.Table, series_key_of) -> pa.Table:
                 keys.append(k)
     keys.sort()
     positions = pc.index_in(series, value_set=unique)  # an Array: from_arrays needs no Python loop
-    fields = set(table.column_names)
+    field_cols = table.column_names[2:]
+    tag_cols = []
     for k in keys:
         name = k.decode("utf-8", "surrogateescape")
-        if name in fields or name in ("time", "series_id"):
+        if name in field_cols or name in ("time", "series_id"):
             name += "::tag"
         values = pa.array([t.get(k, b"").decode("utf-8", "surrogateescape") or None for t in tags_by_series],
                           pa.string())
         table = table.append_column(name, pa.DictionaryArray.from_arrays(positions, values))
-    # tags after time and series_id, fields after the tags
-    field_cols = [c for c in table.column_names[2:] if c not in {f.name for f in table.schema if
-                                                                pa.types.is_dictionary(f.type)}]
-    tag_cols = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
-    return table.select(["time", "series_id", *tag_cols, *field_cols])
+        tag_cols.append(name)
+    return table.select(["time", "series_id", *tag_cols, *field_cols])  # tags before fields
 
 
 def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[bytes, str]) -> int:

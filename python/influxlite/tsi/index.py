@@ -88,7 +88,7 @@ class Index:
 
     def add_series_ids_grouped(self, groups: list[bytes]) -> int:
         """Adds series already in the series file, given as u64 LE id bytes per partition (as
-        ``SeriesFile.create_series_from_batch`` groups them), skipping those the index has.
+        ``SeriesFile.create_series_prepared`` groups them), skipping those the index has.
         Returns how many were new."""
         work = []
         for p, data in zip(self.partitions, groups):

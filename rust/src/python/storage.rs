@@ -43,6 +43,12 @@ fn u64s(b: &[u8]) -> PyResult<Vec<u64>> {
         .collect())
 }
 
+/// Optional u64 LE id bytes as a set (None: every series).
+fn id_set(b: Option<&[u8]>) -> PyResult<Option<HashSet<u64>>> {
+    b.map(|b| u64s(b).map(|v| v.into_iter().collect()))
+        .transpose()
+}
+
 fn u32_bytes(v: &[usize]) -> Vec<u8> {
     v.iter().flat_map(|&i| (i as u32).to_le_bytes()).collect()
 }
@@ -267,10 +273,7 @@ impl Cache {
         tmin: i64,
         tmax: i64,
     ) -> PyResult<usize> {
-        let set: Option<HashSet<u64>> = match series_ids {
-            Some(b) => Some(u64s(b)?.into_iter().collect()),
-            None => None,
-        };
+        let set = id_set(series_ids)?;
         Ok(py.detach(|| self.write().delete(measurement, set.as_ref(), tmin, tmax)))
     }
 
@@ -306,10 +309,7 @@ impl Cache {
         tmin: i64,
         tmax: i64,
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let filter: Option<HashSet<u64>> = match series_ids {
-            Some(b) => Some(u64s(b)?.into_iter().collect()),
-            None => None,
-        };
+        let filter = id_set(series_ids)?;
         let snap = py.detach(|| {
             self.read()
                 .tables
