@@ -9,6 +9,7 @@ pub mod lineproto;
 pub mod logentry;
 pub mod seriesindex;
 pub mod serieskey;
+pub mod shardwrite;
 pub mod varint;
 pub mod wal;
 

@@ -1,7 +1,7 @@
-//! Bindings for the shard write path: everything that runs once per point stays here.
+//! Bindings for the shard write path: argument checks, conversions and releasing the GIL; the
+//! per-point work is in `crate::shardwrite`, `crate::cache` and `crate::wal`.
 //! Point selections travel as `bytes` of u32 LE point indices, series ids as u64 LE.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use pyo3::exceptions::PyValueError;
@@ -11,7 +11,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use super::batch::ParsedBatch;
 use crate::cache::{self, Values};
 use crate::fxhash::FxHashMap;
-use crate::lineproto::{self, FieldIter, FieldType, FieldValue};
+use crate::shardwrite::{self, placement, Outcome, Types};
 use crate::wal;
 
 fn indices(batch: &ParsedBatch, sel: Option<&[u8]>) -> PyResult<Vec<usize>> {
@@ -53,17 +53,6 @@ fn u32_bytes(v: &[usize]) -> Vec<u8> {
     v.iter().flat_map(|&i| (i as u32).to_le_bytes()).collect()
 }
 
-fn type_from_name(s: &str) -> Option<FieldType> {
-    Some(match s {
-        "float" => FieldType::Float,
-        "integer" => FieldType::Integer,
-        "unsigned" => FieldType::Unsigned,
-        "string" => FieldType::String,
-        "boolean" => FieldType::Boolean,
-        _ => return None,
-    })
-}
-
 /// InfluxDB's shard-level checks of a write (`validateSeriesAndFields`): a tag key `time` drops
 /// the point; a field `time` is skipped (and the point dropped if it was the only field); a
 /// field whose type differs from the measurement's (known, or first seen in this batch)
@@ -81,17 +70,8 @@ pub fn shard_validate<'py>(
     let mut types = known_types(known)?;
     let buf = batch.data(py);
     let (prepared, outcome) = py.detach(|| prepare(batch, buf, &idx, Some(&mut types), 0));
-    let nf = PyList::empty(py);
-    for (m, f, t) in &outcome.new_fields {
-        nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
-    }
-    (
-        PyBytes::new(py, &u32_bytes(&prepared.accepted)),
-        nf,
-        outcome.reason,
-        outcome.dropped,
-    )
-        .into_pyobject(py)
+    let accepted = PyBytes::new(py, &u32_bytes(prepared.0.accepted()));
+    outcome_tuple(py, accepted.into_any(), outcome)
 }
 
 pub fn selected(batch: &ParsedBatch, sel: Option<&[u8]>) -> PyResult<Vec<usize>> {
@@ -211,17 +191,10 @@ impl Cache {
     /// Adds the points of a prepared write with their series ids (u64 LE).
     fn insert_prepared(&self, py: Python<'_>, prepared: &Prepared, ids: &[u8]) -> PyResult<()> {
         let ids = u64s(ids)?;
-        if ids.len() != prepared.points.len() {
+        if ids.len() != prepared.len() {
             return Err(PyValueError::new_err("one series id per point"));
         }
-        py.detach(|| {
-            let mut inner = self.write();
-            let mut fields = Vec::new();
-            for (j, p) in prepared.points.iter().enumerate() {
-                prepared.fields(j, &mut fields);
-                inner.insert(&prepared.names[p.0 as usize], ids[j], p.1, &fields);
-            }
-        });
+        py.detach(|| prepared.insert_into(&mut self.write(), &ids));
         Ok(())
     }
 
@@ -362,23 +335,8 @@ impl Cache {
 /// `Time.Truncate`) the points with time >= `min_time` fall in.
 #[pyfunction]
 pub fn group_starts(py: Python<'_>, batch: &ParsedBatch, duration: i64, min_time: i64) -> Vec<i64> {
-    // Go's zero time (year 1) in ns since the Unix epoch: beyond i64.
-    const GO_ZERO: i128 = -62_135_596_800_000_000_000;
     let parsed = batch.parsed();
-    py.detach(|| {
-        let mut starts: Vec<i64> = parsed
-            .points
-            .iter()
-            .filter(|p| p.time >= min_time)
-            .map(|p| {
-                let off = (p.time as i128 - GO_ZERO).rem_euclid(duration as i128) as i64;
-                p.time - off
-            })
-            .collect();
-        starts.sort_unstable();
-        starts.dedup();
-        starts
-    })
+    py.detach(|| placement::group_starts(parsed, duration, min_time))
 }
 
 /// Splits a batch by shard: `groups` is `[(start, end, shard count)]`, sorted and disjoint.
@@ -399,130 +357,29 @@ pub fn split_by_shard<'py>(
     }
     let buf = batch.data(py);
     let parsed = batch.parsed();
-    let (out, dropped, unplaced) = py.detach(|| {
-        let mut out: Vec<Vec<Vec<usize>>> = groups.iter().map(|g| vec![Vec::new(); g.2]).collect();
-        let mut dropped = 0usize;
-        let mut unplaced = Vec::new();
-        for (i, p) in parsed.points.iter().enumerate() {
-            if p.time < min_time {
-                dropped += 1;
-                continue;
-            }
-            let g = groups.partition_point(|g| g.1 <= p.time);
-            if g >= groups.len() || groups[g].0 > p.time {
-                unplaced.push(i);
-                continue;
-            }
-            let n = groups[g].2;
-            let s = if n == 1 {
-                0
-            } else {
-                (crate::hash::fnv1a64(parsed.key(buf, i)) % n as u64) as usize
-            };
-            out[g][s].push(i);
-        }
-        (out, dropped, unplaced)
-    });
+    let split = py.detach(|| placement::split_by_shard(parsed, buf, &groups, min_time));
     let groups_out = PyList::empty(py);
-    for g in &out {
+    for g in &split.shards {
         groups_out.append(PyList::new(
             py,
             g.iter().map(|s| PyBytes::new(py, &u32_bytes(s))),
         )?)?;
     }
-    (groups_out, dropped, PyBytes::new(py, &u32_bytes(&unplaced))).into_pyobject(py)
+    let unplaced = PyBytes::new(py, &u32_bytes(&split.unplaced));
+    (groups_out, split.dropped, unplaced).into_pyobject(py)
 }
 
-/// A value decoded once; strings point into the prepared write's string arena.
-#[derive(Clone, Copy)]
-enum Owned {
-    F(f64),
-    I(i64),
-    U(u64),
-    B(bool),
-    S(u32, u32),
-}
-
-/// The accepted points of one shard write, decoded once: measurement and field-key tables,
-/// typed values, binary series keys and TSI partitions. The WAL entry, the series ids and the
-/// cache rows are all made from it.
+/// A prepared shard write (see `crate::shardwrite::Prepared`, which it derefs to).
 #[pyclass(module = "influxlite._native", frozen)]
-pub struct Prepared {
-    names: Vec<Vec<u8>>,
-    keys: Vec<Vec<u8>>,
-    strings: Vec<u8>,
-    /// (name index, time, first value, value count)
-    points: Vec<(u32, i64, u32, u32)>,
-    values: Vec<(u32, Owned)>,
-    series_keys: Vec<u8>,
-    spans: Vec<(u32, u32)>,
-    tsi: Vec<u8>,
-    tsi_n: usize,
-    accepted: Vec<usize>,
-}
+pub struct Prepared(shardwrite::Prepared);
 
-impl Prepared {
-    fn value<'a>(&'a self, v: &Owned) -> FieldValue<'a> {
-        match *v {
-            Owned::F(x) => FieldValue::Float(x),
-            Owned::I(x) => FieldValue::Integer(x),
-            Owned::U(x) => FieldValue::Unsigned(x),
-            Owned::B(x) => FieldValue::Boolean(x),
-            Owned::S(s, l) => {
-                FieldValue::String(Cow::Borrowed(&self.strings[s as usize..(s + l) as usize]))
-            }
-        }
-    }
+impl std::ops::Deref for Prepared {
+    type Target = shardwrite::Prepared;
 
-    fn fields<'a>(&'a self, p: usize, out: &mut Vec<(&'a [u8], FieldValue<'a>)>) {
-        let (_, _, start, len) = self.points[p];
-        let (start, len) = (start as usize, len as usize);
-        out.clear();
-        for (k, v) in &self.values[start..start + len] {
-            out.push((self.keys[*k as usize].as_slice(), self.value(v)));
-        }
-    }
-
-    pub fn series_key_iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.spans
-            .iter()
-            .map(|&(s, e)| &self.series_keys[s as usize..e as usize])
-    }
-
-    pub fn tsi_groups(&self, ids: &[u64]) -> Option<Vec<Vec<u8>>> {
-        if self.tsi_n == 0 {
-            return None;
-        }
-        let mut g: Vec<Vec<u8>> = vec![Vec::new(); self.tsi_n];
-        for (j, &t) in self.tsi.iter().enumerate() {
-            g[t as usize].extend_from_slice(&ids[j].to_le_bytes());
-        }
-        Some(g)
-    }
-
-    /// The WAL entry for the accepted points with their series ids: the prepared tables
-    /// already hold interned names and keys and decoded values.
-    fn encode_wal(&self, ids: &[u64]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.points.len() * 48 + self.strings.len());
-        let points = self
-            .points
-            .iter()
-            .enumerate()
-            .map(|(j, &(ni, time, vstart, vlen))| {
-                let values = &self.values[vstart as usize..(vstart + vlen) as usize];
-                (
-                    ni,
-                    ids[j],
-                    time,
-                    values.iter().map(|(k, v)| (*k, self.value(v))),
-                )
-            });
-        wal::encode_points(&mut out, &self.names, &self.keys, points);
-        out
+    fn deref(&self) -> &shardwrite::Prepared {
+        &self.0
     }
 }
-
-type Types = FxHashMap<Vec<u8>, FxHashMap<Vec<u8>, FieldType>>;
 
 fn known_types(known: &Bound<'_, PyDict>) -> PyResult<Types> {
     let mut types: Types = FxHashMap::default();
@@ -534,7 +391,8 @@ fn known_types(known: &Bound<'_, PyDict>) -> PyResult<Types> {
             let t: String = t.extract()?;
             map.insert(
                 f.extract::<Vec<u8>>()?,
-                type_from_name(&t).ok_or_else(|| PyValueError::new_err("bad field type"))?,
+                shardwrite::type_from_name(&t)
+                    .ok_or_else(|| PyValueError::new_err("bad field type"))?,
             );
         }
         types.insert(m, map);
@@ -542,195 +400,29 @@ fn known_types(known: &Bound<'_, PyDict>) -> PyResult<Types> {
     Ok(types)
 }
 
-pub(crate) struct Outcome {
-    new_fields: Vec<(Vec<u8>, Vec<u8>, FieldType)>,
-    reason: Option<String>,
-    dropped: usize,
+/// `(first, new fields [(measurement, field, type)], first reason or None, dropped count)`.
+fn outcome_tuple<'py>(
+    py: Python<'py>,
+    first: Bound<'py, PyAny>,
+    outcome: Outcome,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let nf = PyList::empty(py);
+    for (m, f, t) in &outcome.new_fields {
+        nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
+    }
+    (first, nf, outcome.reason, outcome.dropped).into_pyobject(py)
 }
 
-/// One pass over the selected points: InfluxDB's shard checks when `types` is given (as
-/// `shard_validate`), then the accepted points decoded into a `Prepared`.
+/// The core pass (`crate::shardwrite::prepare`) over the selected points of a batch.
 pub(crate) fn prepare(
     batch: &ParsedBatch,
     buf: &[u8],
     idx: &[usize],
-    mut types: Option<&mut Types>,
+    types: Option<&mut Types>,
     tsi_n: usize,
 ) -> (Prepared, Outcome) {
-    let parsed = batch.parsed();
-    let mut p = Prepared {
-        names: Vec::new(),
-        keys: Vec::new(),
-        strings: Vec::new(),
-        points: Vec::with_capacity(idx.len()),
-        values: Vec::with_capacity(idx.len() * 4),
-        series_keys: Vec::with_capacity(idx.len() * 48),
-        spans: Vec::with_capacity(idx.len()),
-        tsi: Vec::with_capacity(if tsi_n > 0 { idx.len() } else { 0 }),
-        tsi_n,
-        accepted: Vec::with_capacity(idx.len()),
-    };
-    let mut out = Outcome {
-        new_fields: Vec::new(),
-        reason: None,
-        dropped: 0,
-    };
-    let mut name_ix: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
-    let mut key_ix: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
-    let mut order: Vec<usize> = Vec::new();
-    let mut tags: Vec<lineproto::point::Tag<'_>> = Vec::new();
-    let mut fields: Vec<(Cow<'_, [u8]>, FieldType, FieldValue<'_>)> = Vec::new();
-    let mut pending: Vec<(Vec<u8>, FieldType)> = Vec::new();
-    let mut text = Vec::new();
-    'points: for &i in idx {
-        let key = parsed.key(buf, i);
-        let name = lineproto::point::name(key);
-        tags.clear();
-        lineproto::point::walk_tags(key, |k, v| tags.push((k, v)));
-        let drop = |why: String, out: &mut Outcome| {
-            out.dropped += 1;
-            if out.reason.is_none() {
-                out.reason = Some(why);
-            }
-        };
-        if types.is_some() && tags.iter().any(|(k, _)| k.as_ref() == b"time") {
-            drop(
-                format!(
-                    "invalid tag key: input tag \"time\" on measurement \"{}\" is invalid",
-                    String::from_utf8_lossy(&name)
-                ),
-                &mut out,
-            );
-            continue;
-        }
-        fields.clear();
-        pending.clear();
-        for f in FieldIter::new(parsed.fields(buf, i)) {
-            if f.key.as_ref() == b"time" {
-                continue;
-            }
-            if let Some(types) = types.as_deref_mut() {
-                let have = types
-                    .get(name.as_ref())
-                    .and_then(|m| m.get(f.key.as_ref()).copied())
-                    .or_else(|| {
-                        pending
-                            .iter()
-                            .find(|(k, _)| k.as_slice() == f.key.as_ref())
-                            .map(|(_, t)| *t)
-                    });
-                match have {
-                    Some(t) if t != f.ftype => {
-                        drop(
-                            format!(
-                                "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
-                                String::from_utf8_lossy(&f.key),
-                                String::from_utf8_lossy(&name),
-                                f.ftype.name(),
-                                t.name()
-                            ),
-                            &mut out,
-                        );
-                        continue 'points;
-                    }
-                    Some(_) => {}
-                    None => pending.push((f.key.to_vec(), f.ftype)),
-                }
-            }
-            let Ok(v) = f.value() else { continue };
-            match fields
-                .iter_mut()
-                .find(|(k, _, _)| k.as_ref() == f.key.as_ref())
-            {
-                Some(slot) => {
-                    slot.1 = f.ftype;
-                    slot.2 = v;
-                }
-                None => fields.push((f.key, f.ftype, v)),
-            }
-        }
-        if types.is_some() && fields.is_empty() {
-            drop(
-                format!(
-                    "invalid field name: input field \"time\" on measurement \"{}\" is invalid",
-                    String::from_utf8_lossy(&name)
-                ),
-                &mut out,
-            );
-            continue;
-        }
-        if let Some(types) = types.as_deref_mut() {
-            if !pending.is_empty() {
-                let m = types.entry(name.to_vec()).or_default();
-                for (k, t) in pending.drain(..) {
-                    m.insert(k.clone(), t);
-                    out.new_fields.push((name.to_vec(), k, t));
-                }
-            }
-        }
-        // accepted
-        let ni = match name_ix.get(name.as_ref()) {
-            Some(&n) => n,
-            None => {
-                p.names.push(name.to_vec());
-                name_ix.insert(name.to_vec(), p.names.len() as u32 - 1);
-                p.names.len() as u32 - 1
-            }
-        };
-        let vstart = p.values.len() as u32;
-        for (k, _, v) in fields.drain(..) {
-            let ki = match key_ix.get(k.as_ref()) {
-                Some(&n) => n,
-                None => {
-                    p.keys.push(k.to_vec());
-                    key_ix.insert(k.to_vec(), p.keys.len() as u32 - 1);
-                    p.keys.len() as u32 - 1
-                }
-            };
-            let ov = match v {
-                FieldValue::Float(x) => Owned::F(x),
-                FieldValue::Integer(x) => Owned::I(x),
-                FieldValue::Unsigned(x) => Owned::U(x),
-                FieldValue::Boolean(x) => Owned::B(x),
-                FieldValue::String(s) => {
-                    let start = p.strings.len() as u32;
-                    p.strings.extend_from_slice(&s);
-                    Owned::S(start, s.len() as u32)
-                }
-            };
-            p.values.push((ki, ov));
-        }
-        p.points.push((
-            ni,
-            parsed.points[i].time,
-            vstart,
-            p.values.len() as u32 - vstart,
-        ));
-        let start = p.series_keys.len();
-        crate::serieskey::append_series_key(&mut p.series_keys, &name, &tags);
-        p.spans.push((start as u32, p.series_keys.len() as u32));
-        if tsi_n > 0 {
-            // MakeKey over the tags in raw-key order: the parser's order unless escaping
-            // changed it (rare), so sort only then.
-            text.clear();
-            if tags.windows(2).all(|w| w[0].0 <= w[1].0) {
-                lineproto::point::make_key(&mut text, &name, &tags);
-            } else {
-                order.clear();
-                order.extend(0..tags.len());
-                order.sort_by(|&a, &b| tags[a].0.cmp(&tags[b].0));
-                let pairs: Vec<(&[u8], &[u8])> = order
-                    .iter()
-                    .map(|&i| (tags[i].0.as_ref(), tags[i].1.as_ref()))
-                    .collect();
-                lineproto::point::make_key(&mut text, &name, &pairs);
-            }
-            p.tsi
-                .push((crate::hash::xxh64(&text) & (tsi_n as u64 - 1)) as u8);
-        }
-        p.accepted.push(i);
-    }
-    (p, out)
+    let (p, out) = shardwrite::prepare(batch.parsed(), buf, idx, types, tsi_n);
+    (Prepared(p), out)
 }
 
 /// `shard_validate` and the decoding for the rest of the write, in one pass: returns
@@ -744,7 +436,7 @@ pub fn shard_prepare<'py>(
     known: &Bound<'py, PyDict>,
     tsi_partition_n: usize,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    if tsi_partition_n > 256 || tsi_partition_n & tsi_partition_n.wrapping_sub(1) != 0 {
+    if !shardwrite::valid_tsi_partition_n(tsi_partition_n) {
         return Err(PyValueError::new_err(
             "tsi_partition_n must be a power of two up to 256",
         ));
@@ -754,38 +446,28 @@ pub fn shard_prepare<'py>(
     let buf = batch.data(py);
     let (prepared, outcome) =
         py.detach(|| prepare(batch, buf, &idx, Some(&mut types), tsi_partition_n));
-    let nf = PyList::empty(py);
-    for (m, f, t) in &outcome.new_fields {
-        nf.append((PyBytes::new(py, m), PyBytes::new(py, f), t.name()))?;
-    }
-    (
-        Bound::new(py, prepared)?,
-        nf,
-        outcome.reason,
-        outcome.dropped,
-    )
-        .into_pyobject(py)
+    outcome_tuple(py, Bound::new(py, prepared)?.into_any(), outcome)
 }
 
 #[pymethods]
 impl Prepared {
     fn __len__(&self) -> usize {
-        self.points.len()
+        self.0.len()
     }
 
     /// The accepted points, as u32 LE indices into the batch.
     #[getter]
     fn accepted<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &u32_bytes(&self.accepted))
+        PyBytes::new(py, &u32_bytes(self.0.accepted()))
     }
 
     /// The WAL entry for the accepted points with their series ids (u64 LE).
     fn wal_entry<'py>(&self, py: Python<'py>, ids: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let ids = u64s(ids)?;
-        if ids.len() != self.points.len() {
+        if ids.len() != self.0.len() {
             return Err(PyValueError::new_err("one series id per point"));
         }
-        let out = py.detach(|| self.encode_wal(&ids));
+        let out = py.detach(|| self.0.encode_wal(&ids));
         Ok(PyBytes::new(py, &out))
     }
 }
