@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from influxlite import parse_points
+from influxlite import _fsync, parse_points
 from influxlite.seriesfile import SeriesFile
 from influxlite.shard import Shard
 
@@ -119,13 +119,13 @@ def test_fsync_delay_groups_concurrent_writes(tmp_path):
     sf = SeriesFile(tmp_path / "_series")
     shard = Shard(tmp_path / "1", 1, sf, fsync_delay=0.01).open()
     calls = []
-    real = os.fsync
+    real = _fsync.fsync
 
     def counting(fd):
         calls.append(fd)
         return real(fd)
 
-    os.fsync = counting
+    _fsync.fsync = counting
     try:
         wal = shard.wal
         entries = [b"x" * 10] * 40
@@ -135,7 +135,7 @@ def test_fsync_delay_groups_concurrent_writes(tmp_path):
         for t in threads:
             t.join()
     finally:
-        os.fsync = real
+        _fsync.fsync = real
     assert 1 <= len(calls) < 40  # writers shared fsyncs
     shard.close()
     sf.close()

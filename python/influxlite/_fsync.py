@@ -1,13 +1,23 @@
-"""fsync of several files at once: the calls release the GIL and overlap on the device."""
+"""Durability helpers: fsync of several files at once, directory fsyncs, and the one way a file
+is replaced (``atomic_write``: a temporary file, fsynced, renamed over the old one, and the
+directory fsynced, so a crash leaves the old file or the new one, never a mix or nothing).
+
+``fsync`` is the one call every durable write of the storage layer goes through: tests replace
+it (``influxlite._fsync.fsync``) to make an fsync fail as a failing disk makes it fail.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+TMP_SUFFIX = ".tmp"
+
+fsync: Callable[[int], None] = os.fsync
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -22,9 +32,9 @@ def fsync_all(fds: list[int]) -> None:
     """fsyncs every descriptor; returns when all are durable (raises the first error)."""
     if len(fds) <= 1:
         for fd in fds:
-            os.fsync(fd)
+            fsync(fd)
         return
-    for f in [_executor().submit(os.fsync, fd) for fd in fds]:
+    for f in [_executor().submit(fsync, fd) for fd in fds]:
         f.result()
 
 
@@ -32,6 +42,60 @@ def fsync_dir(path: str) -> None:
     """Makes a directory's entries (a created, renamed or removed file) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: str) -> None:
+    """``os.makedirs`` whose new directories survive a crash: each parent that gained an entry
+    is fsynced."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    make_dirs(parent)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+        return
+    fsync_dir(parent)
+
+
+def atomic_write(path: str, data: bytes | Callable[[str], None], *, sync: bool = True) -> None:
+    """Replaces ``path`` with ``data`` (bytes, or a function that writes the file it is given)
+    so that a crash leaves either the old file or the whole new one. The temporary file is
+    removed if anything fails (a full disk leaves no half-written file behind)."""
+    tmp = path + TMP_SUFFIX
+    try:
+        if callable(data):
+            data(tmp)
+        else:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+        if sync:
+            fsync_path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    if sync:
+        fsync_dir(os.path.dirname(path) or ".")

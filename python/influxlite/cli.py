@@ -96,16 +96,19 @@ def _chunks(path: str, size: int):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Bulk-loads line-protocol files into a database, as writes through the engine."""
-    from .coordinator import WriteError
+    """Bulk-loads line-protocol files into a database, as writes through the engine, and ends
+    with a full compaction (the Parquet files are then the truth)."""
     from .engine import Engine
-    from .meta import MetaError
+    from .errors import InfluxliteError
 
     engine = Engine(args.data_dir, retention_check_interval=0).open(start_services=False)
     progress = _Progress(not args.quiet and sys.stderr.isatty() or args.progress)
-    points = nbytes = 0
+    points = nbytes = n_errors = 0
     errors: list[str] = []
-    n_errors = 0
+
+    def note(msgs: list[str]) -> None:
+        errors.extend(msgs[: max(0, args.max_errors - len(errors))])
+
     try:
         if engine.meta.database(args.db) is None:
             engine.meta.create_database(args.db)
@@ -114,20 +117,16 @@ def cmd_import(args: argparse.Namespace) -> int:
             for chunk, size in _chunks(path, args.batch_bytes):
                 batch = parse_points(chunk, args.precision)
                 nbytes += size
-                bad = batch.errors
-                n_errors += len(bad)
-                errors.extend(bad[: max(0, args.max_errors - len(errors))])
+                n_errors += len(batch.errors)
+                note(batch.errors)
                 if len(batch):
-                    try:
-                        result = engine.write_points(args.db, args.rp, batch)
-                        points += result.written
-                    except WriteError as e:  # a partial write: some points were refused
-                        n_errors += getattr(e, "dropped", 0) or 1
-                        if len(errors) < args.max_errors:
-                            errors.append(str(e))
-                        points += len(batch) - getattr(e, "dropped", len(batch))
+                    result = engine.points_writer.write_points_all(args.db, args.rp, batch)
+                    points += result.written
+                    n_errors += result.dropped
+                    note([f"partial write: {r}" for r in result.reasons])
                 progress.show(points, nbytes, n_errors)
-    except (MetaError, OSError) as e:
+        engine.compact()
+    except (InfluxliteError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:
@@ -143,31 +142,67 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if n_errors and args.strict else 0
 
 
-def _size(path: str) -> int:
-    total = 0
-    for d, _, files in os.walk(path):
-        for f in files:
-            total += os.path.getsize(os.path.join(d, f))
-    return total
-
-
-def cmd_inspect(args: argparse.Namespace) -> int:
-    """Prints databases, retention policies, shard groups, measurements, series and points."""
-    import pyarrow.parquet as pq
-
+def cmd_compact(args: argparse.Namespace) -> int:
+    """Compacts every shard fully, so that its Parquet files are the truth."""
     from .engine import Engine
-    from .meta import format_duration
-    from .storage import parquet
+    from .errors import InfluxliteError
 
     if not os.path.isdir(os.path.join(args.data_dir, "meta")):
         print(f"no influxlite data in {args.data_dir}")
         return 1
-    engine = Engine(args.data_dir, retention_check_interval=0).open(start_services=False)
+    try:
+        engine = Engine(args.data_dir, retention_check_interval=0).open(start_services=False)
+    except InfluxliteError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        for shard in engine.open_shards():
+            shard.compact_full()
+            print(f"shard {shard.id} ({shard.database}/{shard.retention_policy}): "
+                  f"{len(shard.manifest.files)} files, {sum(f.rows for f in shard.manifest.files):,} rows")
+    except (InfluxliteError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        engine.close()
+    return 0
+
+
+def _size(path: str) -> tuple[int, int]:
+    """(apparent bytes, allocated bytes) of the files under ``path``."""
+    apparent = allocated = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.stat(os.path.join(d, f))
+            except FileNotFoundError:  # removed by a writer meanwhile
+                continue
+            apparent += st.st_size
+            allocated += st.st_blocks * 512
+    return apparent, allocated
+
+
+def _bytes(path: str) -> str:
+    apparent, allocated = _size(path)
+    return f"{allocated:,} bytes on disk ({apparent:,} apparent)"
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Prints databases, retention policies, shard groups, measurements, series and points.
+    Opens the data read-only: changes no byte, even beside a running writer."""
+    from .engine import Engine
+    from .meta import format_duration
+
+    if not os.path.isdir(os.path.join(args.data_dir, "meta")):
+        print(f"no influxlite data in {args.data_dir}")
+        return 1
+    engine = Engine(args.data_dir, read_only=True).open(start_services=False)
     try:
         for db in engine.meta.databases:
             sf = engine.series_file(db.name)
-            print(f"database {db.name!r}: {sf.series_count():,} series, "
-                  f"{_size(os.path.join(args.data_dir, db.name)):,} bytes on disk")
+            print(f"database {db.name!r}: {sf.series_count():,} series, {_bytes(os.path.join(args.data_dir, db.name))}")
+            for t in sf.torn:
+                print(f"  torn series file tail (not repaired, read-only): {t}")
             for rp in db.retention_policies:
                 default = " (default)" if rp.name == db.default_retention_policy else ""
                 print(f"  retention policy {rp.name!r}{default}: duration {format_duration(rp.duration)}, "
@@ -176,28 +211,37 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                     span = f"{_iso(g.start)} .. {_iso(g.end)}" + (" (deleted)" if g.deleted else "")
                     print(f"    shard group {g.id}: {span}")
                     for sid in g.shards:
-                        path = engine.shard_path(db.name, rp.name, sid)
-                        if not os.path.isdir(path):
-                            continue
-                        shard = engine.shard(db.name, rp.name, sid)
-                        files = [p for m in parquet.measurements(shard.parquet_dir)
-                                 for _, p in parquet.files(shard.parquet_dir, m)]
-                        rows = sum(pq.ParquetFile(p).metadata.num_rows for p in files)
-                        print(f"      shard {sid}: {len(shard.measurement_names())} measurements, "
-                              f"{shard.index.series_n():,} series, {rows + shard.cache.points:,} rows "
-                              f"({rows:,} in {len(files)} Parquet files, {shard.cache.points:,} written to the "
-                              f"cache since; overwrites count until compaction merges them), {_size(path):,} bytes")
-                        for m in shard.measurement_names():
-                            types = ", ".join(f"{k.decode('utf-8', 'replace')}:{t}"
-                                              for k, t in shard.field_types(m).items())
-                            print(f"        {m.decode('utf-8', 'replace')}: "
-                                  f"{len(shard.index.measurement_series_ids(m)):,} series; fields {types}")
+                        if os.path.isdir(engine.shard_path(db.name, rp.name, sid)):
+                            _inspect_shard(engine, engine.shard(db.name, rp.name, sid))
         users = engine.meta.users
         if users:
             print("users: " + ", ".join(u.name + (" (admin)" if u.admin else "") for u in users))
     finally:
         engine.close()
     return 0
+
+
+def _inspect_shard(engine, shard) -> None:
+    files = shard.manifest.files
+    rows = sum(f.rows for f in files)
+    state = "fully compacted" if not shard.cache.points and not shard.manifest.tombstones and not _overlap(files) \
+        else "not fully compacted: files may repeat or hide points until `influxlite compact`"
+    print(f"      shard {shard.id}: {len(shard.measurement_names())} measurements, "
+          f"{shard.index.series_n():,} series, {rows:,} rows in {len(files)} Parquet files, "
+          f"{shard.cache.points:,} rows in the WAL since; {len(shard.manifest.tombstones)} tombstones; "
+          f"{_bytes(shard.path)}; {state}")
+    for t in shard.wal.torn + [p.active.torn for p in shard.index.partitions if p.active and p.active.torn]:
+        print(f"        torn tail (not repaired, read-only): {t}")
+    for m in shard.measurement_names():
+        types = ", ".join(f"{k.decode('utf-8', 'replace')}:{t}" for k, t in shard.field_types(m).items())
+        print(f"        {m.decode('utf-8', 'replace')}: "
+              f"{len(shard.index.measurement_series_ids(m)):,} series; fields {types}")
+
+
+def _overlap(files) -> bool:
+    from .storage import compaction
+
+    return any(j.kind == "merge" for j in compaction.plan(files, [], full=True))
 
 
 def _iso(ns: int) -> str:
@@ -233,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--progress", action="store_true", help="a progress line even when stderr is not a terminal")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("compact", help="compact every shard fully (its Parquet files are then the truth)")
+    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")
+    p.set_defaults(func=cmd_compact)
 
     p = sub.add_parser("inspect", help="show databases, policies, shard groups, measurements, series, points")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")

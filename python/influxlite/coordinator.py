@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import _backend
 from .errors import InfluxliteError
@@ -60,6 +60,7 @@ def parse_consistency(level: str | None) -> str:
 class WriteResult:
     written: int
     dropped: int
+    reasons: list[str] = field(default_factory=list)  # why points were dropped (write_points_all)
 
 
 class PointsWriter:
@@ -117,6 +118,25 @@ class PointsWriter:
         if dropped:
             raise PartialWriteError("points beyond retention policy", dropped)
         return WriteResult(written, dropped)
+
+    def write_points_all(self, database: str, retention_policy: str | None, batch,
+                         now: int | None = None) -> WriteResult:
+        """Writes a parsed batch and waits for every shard, however many refuse points: the
+        exact written and dropped counts, with one reason per kind of refusal (bulk loads)."""
+        if self.meta.database(database) is None:
+            from .meta import DatabaseNotFoundError
+
+            raise DatabaseNotFoundError(database)
+        rp, work, dropped = self.map_shards(database, retention_policy, batch, now)
+        reasons = ["points beyond retention policy"] if dropped else []
+        written = 0
+        for f in [self._pool.submit(self._write_shard, database, rp.name, sid, batch, sel) for sid, sel in work]:
+            res = f.result()
+            written += res.written
+            dropped += res.dropped
+            if res.dropped and res.reason not in reasons:
+                reasons.append(res.reason)
+        return WriteResult(written, dropped, reasons)
 
     def _write_shard(self, database: str, rp: str, shard_id: int, batch, sel: bytes):
         if self._closing.is_set():

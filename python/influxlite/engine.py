@@ -2,7 +2,13 @@
 data directory, and the retention service. No HTTP in here.
 
 Layout (as InfluxDB's): ``<data>/meta/meta.json``, ``<data>/<db>/_series``,
-``<data>/<db>/<rp>/<shard id>/`` (``index/``, ``wal/``, ``fields.json``).
+``<data>/<db>/<rp>/<shard id>/`` (``index/``, ``wal/``, ``fields.json``, ``manifest.json``,
+``parquet/``).
+
+One engine writes to a data directory at a time (``datadir.DataDirLock``); ``read_only=True``
+opens it without the lock and without changing a byte (torn tails are reported, not cut).
+Besides retention, a service compacts shards fully once they have had no write for
+``cache_snapshot_write_cold_duration`` seconds (InfluxDB's ``cache-snapshot-write-cold-duration``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import shutil
 import threading
 import time
 
+from ._fsync import make_dirs
 from .coordinator import DEFAULT_WRITE_TIMEOUT, PointsWriter, WriteResult
+from .datadir import DataDirLock
 from .meta import MetaStore
 from .models import PointBatch
 from .seriesfile import SeriesFile
@@ -20,13 +28,16 @@ from .shard import Shard
 
 DEFAULT_DATA_DIR = os.path.join(os.path.expanduser("~"), ".influxlite")
 DEFAULT_RETENTION_CHECK_INTERVAL = 30 * 60.0
+DEFAULT_COLD_DURATION = 10 * 60.0  # InfluxDB's cache-snapshot-write-cold-duration
 
 
 class Engine:
     def __init__(self, data_dir: str | os.PathLike | None = None, *, shards_per_group: int = 1,
                  write_timeout: float = DEFAULT_WRITE_TIMEOUT, fsync_delay: float = 0.0,
                  retention_check_interval: float = DEFAULT_RETENTION_CHECK_INTERVAL,
-                 retention_autocreate: bool = True, sync: bool = True) -> None:
+                 retention_autocreate: bool = True, sync: bool = True, read_only: bool = False,
+                 cache_max_size: int | None = None,
+                 cache_snapshot_write_cold_duration: float = DEFAULT_COLD_DURATION) -> None:
         self.data_dir = os.fspath(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
         self._shards_per_group = shards_per_group
         self._write_timeout = write_timeout
@@ -34,31 +45,56 @@ class Engine:
         self._retention_interval = retention_check_interval
         self._retention_autocreate = retention_autocreate
         self._sync = sync
+        self.read_only = read_only
+        self._cache_max_size = cache_max_size
+        self._cold = cache_snapshot_write_cold_duration
+        self._dir_lock: DataDirLock | None = None
         self._lock = threading.Lock()
         self._series_files: dict[str, SeriesFile] = {}
         self._shards: dict[int, Shard] = {}
         self._stop = threading.Event()
-        self._retention_thread: threading.Thread | None = None
+        self._services: list[threading.Thread] = []
         self.meta: MetaStore | None = None
         self.points_writer: PointsWriter | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def open(self, *, start_services: bool = True) -> Engine:
-        os.makedirs(self.data_dir, exist_ok=True)
-        self.meta = MetaStore(self.data_dir, retention_autocreate=self._retention_autocreate,
-                              shards_per_group=self._shards_per_group)
+        if not self.read_only:
+            make_dirs(self.data_dir)
+            self._dir_lock = DataDirLock(self.data_dir).acquire()
+        try:
+            self.meta = MetaStore(self.data_dir, retention_autocreate=self._retention_autocreate,
+                                  shards_per_group=self._shards_per_group, read_only=self.read_only)
+        except BaseException:
+            self._release()
+            raise
         self.points_writer = PointsWriter(self.meta, self.shard, write_timeout=self._write_timeout)
-        if start_services and self._retention_interval > 0:
-            self._retention_thread = threading.Thread(target=self._retention_loop, name="influxlite-retention",
-                                                      daemon=True)
-            self._retention_thread.start()
+        if start_services and not self.read_only:
+            if self._retention_interval > 0:
+                self._start_service("retention", self._retention_interval, self.enforce_retention)
+            if self._cold > 0:
+                self._start_service("cold-compaction", min(60.0, self._cold / 4), self.compact_cold_shards)
         return self
 
+    def _start_service(self, name: str, interval: float, job) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    job()
+                except Exception:  # noqa: BLE001 - keep the service alive; the next run retries
+                    pass
+
+        t = threading.Thread(target=loop, name=f"influxlite-{name}", daemon=True)
+        t.start()
+        self._services.append(t)
+
     def close(self) -> None:
+        """Stops the services, compacts and closes every shard (see ``Shard.close``), releases
+        the data directory."""
         self._stop.set()
-        if self._retention_thread is not None:
-            self._retention_thread.join()
+        for t in self._services:
+            t.join()
         if self.points_writer is not None:
             self.points_writer.close()
         with self._lock:
@@ -68,6 +104,12 @@ class Engine:
                 sf.close()
             self._shards.clear()
             self._series_files.clear()
+        self._release()
+
+    def _release(self) -> None:
+        if self._dir_lock is not None:
+            self._dir_lock.release()
+            self._dir_lock = None
 
     def __enter__(self) -> Engine:
         return self.open() if self.meta is None else self
@@ -81,7 +123,8 @@ class Engine:
         with self._lock:
             sf = self._series_files.get(database)
             if sf is None:
-                sf = SeriesFile(os.path.join(self.data_dir, database, "_series"), sync=self._sync)
+                sf = SeriesFile(os.path.join(self.data_dir, database, "_series"), sync=self._sync,
+                                read_only=self.read_only)
                 self._series_files[database] = sf
             return sf
 
@@ -94,8 +137,10 @@ class Engine:
         with self._lock:
             shard = self._shards.get(shard_id)
             if shard is None:
+                extra = {} if self._cache_max_size is None else {"cache_max_size": self._cache_max_size}
                 shard = Shard(self.shard_path(database, rp, shard_id), shard_id, sf, database=database,
-                              retention_policy=rp, fsync_delay=self._fsync_delay, sync=self._sync).open()
+                              retention_policy=rp, fsync_delay=self._fsync_delay, sync=self._sync,
+                              read_only=self.read_only, **extra).open()
                 self._shards[shard_id] = shard
             return shard
 
@@ -174,12 +219,34 @@ class Engine:
             shard.close()
         shutil.rmtree(self.shard_path(database, rp, shard_id), ignore_errors=True)
 
-    def _retention_loop(self) -> None:
-        while not self._stop.wait(self._retention_interval):
-            try:
-                self.enforce_retention()
-            except Exception:  # noqa: BLE001 - keep the service alive; the next run retries
-                pass
+    # --- compaction ------------------------------------------------------------------------------
+
+    def open_shards(self) -> list[Shard]:
+        """Every shard the meta store lists that exists on disk (opened)."""
+        out = []
+        for db in list(self.meta.databases):
+            for rp in db.retention_policies:
+                for g in rp.shard_groups:
+                    for sid in g.shards:
+                        if os.path.isdir(self.shard_path(db.name, rp.name, sid)):
+                            out.append(self.shard(db.name, rp.name, sid))
+        return out
+
+    def compact(self) -> None:
+        """Compacts every shard fully: afterwards its Parquet files are the truth."""
+        for shard in self.open_shards():
+            shard.compact_full()
+
+    def compact_cold_shards(self) -> None:
+        """Fully compacts open shards that had no write for the cold duration."""
+        with self._lock:
+            shards = list(self._shards.values())
+        for shard in shards:
+            if not self._stop.is_set() and shard.is_cold(self._cold):
+                try:
+                    shard.compact_full()
+                except Exception:  # noqa: BLE001 - recorded by the shard; retried next time
+                    pass
 
     # --- schema changes that remove data --------------------------------------------------------
 

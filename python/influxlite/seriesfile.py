@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from . import _backend
-from ._fsync import fsync_all, fsync_dir
+from ._fsync import atomic_write, fsync_all, make_dirs
 from .errors import InfluxliteError
 
 PARTITION_N = 8
@@ -55,17 +55,17 @@ class SeriesSegment:
     @classmethod
     def create(cls, directory: str, segment_id: int) -> SeriesSegment:
         path = os.path.join(directory, f"{segment_id:04x}")
-        tmp = path + ".initializing"
         capacity = segment_capacity(segment_id)
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
-        try:
-            os.pwrite(fd, SEGMENT_HEADER, 0)
-            os.ftruncate(fd, capacity)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        fsync_dir(directory)
+
+        def initialize(tmp: str) -> None:  # the header, then zeros up to the preallocated size
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o666)
+            try:
+                os.pwrite(fd, SEGMENT_HEADER, 0)
+                os.ftruncate(fd, capacity)
+            finally:
+                os.close(fd)
+
+        atomic_write(path, initialize)
         fd = os.open(path, os.O_RDWR)
         return cls(path, segment_id, fd, len(SEGMENT_HEADER), capacity)
 
@@ -86,18 +86,23 @@ class SeriesSegment:
 
 
 class SeriesPartition:
-    def __init__(self, pid: int, path: str) -> None:
+    def __init__(self, pid: int, path: str, read_only: bool = False) -> None:
         self.id, self.path = pid, path
+        self.read_only = read_only
+        self.torn: list[str] = []  # garbage after the last entry (cut, or only reported read-only)
         self.segments: list[SeriesSegment] = []
         self._dirty: set[SeriesSegment] = set()
 
     def open(self, index) -> None:
-        os.makedirs(self.path, exist_ok=True)
+        if self.read_only and not os.path.isdir(self.path):
+            return
+        if not self.read_only:
+            make_dirs(self.path)
         names = sorted(n for n in os.listdir(self.path) if _SEGMENT_NAME.match(n))
         for i, name in enumerate(names):
             segment_id = int(name, 16)
             path = os.path.join(self.path, name)
-            fd = os.open(path, os.O_RDWR)
+            fd = os.open(path, os.O_RDONLY if self.read_only else os.O_RDWR)
             try:
                 data = _read_all(fd)
                 if len(data) < len(SEGMENT_HEADER) or data[:4] != SEGMENT_MAGIC:
@@ -112,10 +117,15 @@ class SeriesPartition:
                     if not last:
                         raise SeriesFileError(
                             f"series segment {path} has unreadable entries at offset {end} before later segments")
+                    self.torn.append(f"{path}: unreadable bytes at offset {end}..{garbage_end}")
+                capacity = max(segment_capacity(segment_id), len(data))
+                if self.read_only:
+                    self.segments.append(SeriesSegment(path, segment_id, fd, end, capacity))
+                    continue
+                if garbage_end > end:
                     # A torn write or garbage after the last whole entry: zero it, so the next
                     # append overwrites it and readers (ours and InfluxDB's) stop there.
                     os.pwrite(fd, bytes(garbage_end - end), end)
-                capacity = max(segment_capacity(segment_id), len(data))
                 if len(data) < capacity:  # a file cut short: restore the preallocation
                     os.ftruncate(fd, capacity)
                 if garbage_end > end or len(data) < capacity:
@@ -124,7 +134,7 @@ class SeriesPartition:
                 os.close(fd)
                 raise
             self.segments.append(SeriesSegment(path, segment_id, fd, end, capacity))
-        if not self.segments:
+        if not self.segments and not self.read_only:
             self.segments.append(SeriesSegment.create(self.path, 0))
 
     def append(self, data: bytes, sizes: Sequence[int]) -> None:
@@ -189,14 +199,17 @@ class SeriesFile:
     new key get the same id. Names and tags are ``bytes`` or ``str``; tags a dict or pairs.
     """
 
-    def __init__(self, path: str | os.PathLike, *, sync: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike, *, sync: bool = True, read_only: bool = False) -> None:
         self.path = os.fspath(path)
+        self.read_only = read_only
         self._sync = sync
         self._lock = threading.Lock()
         self._index = _backend.backend.SeriesIndex(PARTITION_N)
-        self._partitions = [SeriesPartition(p, os.path.join(self.path, f"{p:02x}")) for p in range(PARTITION_N)]
+        self._partitions = [SeriesPartition(p, os.path.join(self.path, f"{p:02x}"), read_only)
+                            for p in range(PARTITION_N)]
         self._closed = False
-        os.makedirs(self.path, exist_ok=True)
+        if not read_only:
+            make_dirs(self.path)
         try:
             for p in self._partitions:
                 p.open(self._index)
@@ -209,6 +222,16 @@ class SeriesFile:
         if self._closed:
             raise SeriesFileClosedError()
 
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self.read_only:
+            raise SeriesFileError(f"series file {self.path} is open read-only")
+
+    @property
+    def torn(self) -> list[str]:
+        """Torn tails found on open (cut back, or only reported when read-only)."""
+        return [t for p in self._partitions for t in p.torn]
+
     def create_series_list_if_not_exists(self, names: Iterable, tags_list: Iterable) -> list[int]:
         return self.create_series_list(names, tags_list)[0]
 
@@ -216,7 +239,7 @@ class SeriesFile:
         """``(ids, groups)``: the ids (created where missing) and, with ``tsi_partition_n``, the
         ids grouped by TSI partition (xxh64 of InfluxDB's text key ``MakeKey(name, tags)``)."""
         with self._lock:
-            self._check_open()
+            self._check_writable()
             return self._appended(*self._index.create(names, tags_list, tsi_partition_n))
 
     def series_id(self, name, tags=None) -> int:
@@ -228,7 +251,7 @@ class SeriesFile:
         missing (keys built in Rust): ``(ids as u64 LE bytes, ids grouped by TSI partition as u64
         LE bytes)``."""
         with self._lock:
-            self._check_open()
+            self._check_writable()
             return self._appended(*self._index.create_prepared(prepared))
 
     def _appended(self, ids, new, groups):
@@ -270,7 +293,7 @@ class SeriesFile:
     def delete_series_id(self, series_id: int) -> None:
         """Tombstones a series id; ids are never reused (a re-created key gets a new one)."""
         with self._lock:
-            self._check_open()
+            self._check_writable()
             tomb = self._index.delete(series_id)
             if tomb is None:
                 return

@@ -1,225 +1,328 @@
-"""One shard: its TSI index, its field types and its point storage (WAL + cache), in one
-directory ``<data>/<db>/<rp>/<shard id>/``; the series file is the database's.
+"""One shard: its TSI index, its field types and its point storage (WAL, cache, Parquet files),
+in one directory ``<data>/<db>/<rp>/<shard id>/``; the series file is the database's.
 
 ``write(batch, sel)`` is InfluxDB's shard write: check the points (``time`` tag/field rules,
 field types, first writer wins), create missing series in the series file and the index, append
-the points to the WAL (fsynced before it returns), then to the cache, where reads find them at
-once. Writes to one shard run one at a time. All per-point work happens in Rust.
+the points to the WAL, then to the cache, where reads find them at once. Writes to one shard run
+one at a time; the WAL fsync runs after the shard's lock is released, and the call returns only
+once the points are durable (concurrent writers share fsyncs). All per-point work is in Rust.
 
-The WAL entry is appended under the shard's lock (so the WAL and the cache see writes in the
-same order) and fsynced after it is released: the call returns only once the points are
-durable, and concurrent writers share fsyncs.
+When the cache passes ``cache_max_size`` a background thread writes it out as Parquet files
+(``storage.parquet``), listed in the shard's manifest (``storage.manifest``): the WAL moves to a
+new segment, a new cache takes writes, and the old segments are removed only once the files and
+the manifest listing them are durable. A failed write-out keeps its cache (reads still see it)
+and its segments, and is retried with backoff (``compaction_error`` says why) before any newer
+data is written out; writes go on until the caches hold ``cache_max_memory_size``, then are
+refused with InfluxDB's ``cache-max-memory-size exceeded``. After a write-out the planner
+(``storage.compaction``) merges files (size-tiered) and applies tombstones. Reads merge the
+files, the caches being written out and the cache, newest value per field winning.
 
-When the cache passes ``cache_max_size`` it is compacted into Parquet files (``storage.parquet``)
-by a background thread: the WAL moves to a new segment and a new cache takes writes while the
-old one is written out; its WAL segments are removed only once the files are durable. A writer
-waits only if the cache grows to four times its limit before the compaction catches up. Reads merge the Parquet files,
-caches being compacted and the cache, newest value per field winning.
+``compact_full()`` (run when the shard goes cold, on a clean close, and by ``influxlite
+compact``) leaves each measurement's files holding each (series, time) once, no deleted row
+and every point written: then the files are the truth, for any Parquet reader.
 
 Deletes (series, measurements, time ranges) go through the WAL like writes, are applied to the
-caches at once and recorded as tombstones (``tombstones.json``) for the Parquet files already
-written, which reads honour; the next compaction rewrites the affected files without the
-deleted rows and drops the tombstones.
+caches at once and recorded as tombstones in the manifest for the files already written, which
+reads honour until the planner has rewritten or dropped those files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 import threading
-from dataclasses import dataclass
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _backend
+from ._fsync import make_dirs
+from .errors import InfluxliteError
 from .storage import WAL, FieldRegistry
-from .storage import parquet
+from .storage import compaction, parquet
 from .storage.arrow import schema, snapshot_to_table
+from .storage.manifest import FileInfo, Manifest, Tombstone
 from .tsi import Index
 
 DEFAULT_CACHE_MAX_SIZE = 25 * 1024 * 1024  # InfluxDB's cache-snapshot-memory-size
 MIN_TIME, MAX_TIME = -(1 << 63), (1 << 63) - 1
-MAX_FILES_PER_MEASUREMENT = 8  # more, and the next compaction merges them into one
+RETRY_DELAY, MAX_RETRY_DELAY = 0.1, 30.0  # a failed compaction is retried with backoff
 
 
-@dataclass
+class ShardError(InfluxliteError):
+    pass
+
+
+class CacheFullError(ShardError):
+    """InfluxDB's ErrCacheMemorySizeLimitExceeded: the caches hold as much as they may."""
+
+    def __init__(self, n: int, limit: int) -> None:
+        super().__init__(f"cache-max-memory-size exceeded: ({n}/{limit})")
+
+
+class _Snapshot:
+    """A cache being written out, with the WAL segments that hold its points."""
+
+    def __init__(self, cache, segments: list[str], seq: int) -> None:
+        self.cache, self.segments, self.seq = cache, segments, seq
+
+
 class ShardWriteResult:
-    written: int
-    dropped: int
-    reason: str | None
+    __slots__ = ("written", "dropped", "reason")
+
+    def __init__(self, written: int, dropped: int, reason: str | None) -> None:
+        self.written, self.dropped, self.reason = written, dropped, reason
+
+    def __repr__(self) -> str:
+        return f"ShardWriteResult(written={self.written}, dropped={self.dropped}, reason={self.reason!r})"
 
 
 class Shard:
     def __init__(self, path: str, shard_id: int, series_file, *, database: str = "", retention_policy: str = "",
                  fsync_delay: float = 0.0, sync: bool = True, max_index_log_file_size: int = 1 << 20,
-                 cache_max_size: int = DEFAULT_CACHE_MAX_SIZE) -> None:
+                 cache_max_size: int = DEFAULT_CACHE_MAX_SIZE, cache_max_memory_size: int | None = None,
+                 read_only: bool = False) -> None:
         self.path = os.fspath(path)
         self.id = shard_id
         self.database, self.retention_policy = database, retention_policy
         self.series_file = series_file
+        self.read_only = read_only
         self._sync = sync
         self._fsync_delay = fsync_delay
         self._max_log = max_index_log_file_size
         self.cache_max_size = cache_max_size
+        self.cache_max_memory_size = cache_max_memory_size or max(8 * cache_max_size, 1 << 30)
         self._write_lock = threading.Lock()
-        self._compact_lock = threading.Lock()
-        self._snapshots: list = []  # caches being compacted, oldest first
-        self._generation = 0
+        self._compact_lock = threading.RLock()
+        self._progress = threading.Condition()  # a compaction attempt ended
+        self._closing = threading.Event()
+        self._pending: _Snapshot | None = None  # the cache being written out (or to retry)
         self._compactor: threading.Thread | None = None
         self.compaction_error: BaseException | None = None
-        # (measurement, series ids or None for all, tmin, tmax, newest file generation it covers)
-        self._tombstones: list[tuple[bytes, frozenset | None, int, int, int]] = []
+        self.stats = {"compactions": 0, "compaction_errors": 0, "bytes_flushed": 0, "bytes_rewritten": 0,
+                      "files_written": 0}
+        self.last_write = time.monotonic()
+        self.fully_compacted = False
         self.parquet_dir = os.path.join(self.path, "parquet")
         self.index: Index | None = None
         self.fields: FieldRegistry | None = None
+        self.manifest: Manifest | None = None
         self.cache = None
         self.wal: WAL | None = None
 
+    # --- open / close ------------------------------------------------------------------------
+
     def open(self) -> Shard:
-        os.makedirs(self.path, exist_ok=True)
-        self.index = Index(os.path.join(self.path, "index"), self.series_file,
-                           max_log_file_size=self._max_log, sync=self._sync).open()
-        self.fields = FieldRegistry(os.path.join(self.path, "fields.json"))
+        if not self.read_only:
+            make_dirs(self.path)
+        self.index = Index(os.path.join(self.path, "index"), self.series_file, max_log_file_size=self._max_log,
+                           sync=self._sync, read_only=self.read_only).open()
+        self.fields = FieldRegistry(os.path.join(self.path, "fields.json"), read_only=self.read_only)
+        self.manifest = Manifest(self.path, sync=self._sync).load()
+        if not self.read_only:
+            self._remove_orphans()
         self.cache = _backend.backend.Cache()
-        self.wal = WAL(os.path.join(self.path, "wal"), fsync_delay=self._fsync_delay, sync=self._sync)
+        self.wal = WAL(os.path.join(self.path, "wal"), fsync_delay=self._fsync_delay, sync=self._sync,
+                       read_only=self.read_only)
         deletes = self.wal.open(self.cache)
-        self._load_tombstones()
-        for m in parquet.measurements(self.parquet_dir):
-            d = parquet.measurement_dir(self.parquet_dir, m)
-            for name in os.listdir(d):
-                if name.endswith(".tmp"):  # a compaction a crash interrupted
-                    os.remove(os.path.join(d, name))
-            gens = [g for g, _ in parquet.files(self.parquet_dir, m)]
-            self._generation = max([self._generation, *gens])
-        # A delete still in the WAL may not have reached tombstones.json before a crash: every
-        # file on disk now is older than it.
+        # Types the registry lacks (it is written before the WAL, but be sure): the cache knows.
+        missing = [(m, f, t) for m, f, t in (self.cache.field_types() if hasattr(self.cache, 'field_types') else []) if f not in self.fields.types(m)]
+        if missing and not self.read_only:
+            self.fields.add(missing)
+        # A delete still in the WAL may not have reached the manifest before a crash: every
+        # file listed now is older than it.
         for m, ids, tmin, tmax in deletes:
             self._add_tombstone(m, None if ids is None else _ids(ids), tmin, tmax)
-        if deletes:
-            self._save_tombstones()
+        if deletes and not self.read_only:
+            self.manifest.save()
         return self
 
+    def _remove_orphans(self) -> None:
+        """Files the manifest does not list (a write-out or merge a crash or error cut short)
+        are not data: removed. ``next_id`` passes every id seen, so none is ever reused."""
+        listed = {f.path for f in self.manifest.files}
+        if not os.path.isdir(self.parquet_dir):
+            return
+        for d in os.listdir(self.parquet_dir):
+            full = os.path.join(self.parquet_dir, d)
+            if not os.path.isdir(full):
+                continue
+            for name in os.listdir(full):
+                rel = os.path.join("parquet", d, name)
+                stem = name.split(".", 1)[0]
+                if stem.isdigit():
+                    self.manifest.next_id = max(self.manifest.next_id, int(stem) + 1)
+                if rel not in listed and (name.endswith(".parquet") or name.endswith(".tmp")):
+                    os.remove(full + os.sep + name)
+
     def close(self) -> None:
-        self.wait_for_compaction()
+        """Writes the cache out and compacts fully (unless read-only), then closes the files. A
+        compaction that fails here loses nothing: the WAL keeps the points for the next open."""
+        if self.wal is not None and not self.read_only and self.wal.failed is None:
+            try:
+                self.compact_full()
+            except Exception:  # noqa: BLE001 - the WAL still holds everything
+                pass
+        self._closing.set()
+        t = self._compactor
+        if t is not None:
+            t.join()
         if self.wal is not None:
             self.wal.close()
         if self.index is not None:
             self.index.close()
 
+    # --- writes ------------------------------------------------------------------------------
+
     def write(self, batch, sel: bytes | None = None) -> ShardWriteResult:
         """Writes the selected points (u32 LE indices into ``batch``; all if None)."""
+        self._check_writable()
+        self._apply_backpressure()
         backend = _backend.backend
         with self._write_lock:
             prepared, new_fields, reason, dropped = backend.shard_prepare(
                 batch._raw, sel, self.fields.known(), len(self.index.partitions))
             if not len(prepared):
                 return ShardWriteResult(0, dropped, reason)
-            if new_fields:
+            if new_fields:  # durable before the WAL entry that needs them
                 self.fields.add(new_fields)
             ids, groups = self.series_file.create_series_prepared(prepared)
             self.index.add_series_ids_grouped(groups)
             seq = self.wal.append(prepared.wal_entry(ids))
             self.cache.insert_prepared(prepared, ids)
             size = self.cache.size
+            self.last_write = time.monotonic()
+            self.fully_compacted = False
         # Durable before we return; waiting outside the lock lets other writers append
         # meanwhile and share the fsync (the cache may show the points a moment earlier).
         self.wal.wait_durable(seq)
         if size > self.cache_max_size:
             self._start_compaction()
-            if size > 4 * self.cache_max_size:  # backpressure: let the compaction catch up
-                self.wait_for_compaction()
         return ShardWriteResult(len(prepared), dropped, reason)
 
-    def _start_compaction(self) -> None:
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ShardError(f"shard {self.id} is open read-only")
+        if self.wal.failed is not None:
+            raise ShardError(self.wal.failed)
+
+    def memory_size(self) -> int:
+        """Bytes held by the cache and the caches being written out."""
         with self._write_lock:
-            if self._compactor is not None and self._compactor.is_alive():
+            caches = [self.cache] + ([self._pending.cache] if self._pending else [])
+        return sum(c.size for c in caches)
+
+    def _apply_backpressure(self) -> None:
+        """Waits while the caches hold more than ``cache_max_memory_size`` and the write-out
+        makes progress; refuses the write (nothing of it written) once an attempt has failed."""
+        while (n := self.memory_size()) > self.cache_max_memory_size:
+            if self.compaction_error is not None:
+                raise CacheFullError(n, self.cache_max_memory_size)
+            self._start_compaction()
+            with self._progress:
+                self._progress.wait(0.5)
+
+    # --- compaction --------------------------------------------------------------------------
+
+    def _start_compaction(self) -> None:
+        with self._progress:
+            if self._closing.is_set() or (self._compactor is not None and self._compactor.is_alive()):
                 return
-            self._compactor = threading.Thread(target=self._compact_in_background, daemon=True,
+            self._compactor = threading.Thread(target=self._compaction_loop, daemon=True,
                                                name=f"influxlite-compact-{self.id}")
             self._compactor.start()
 
-    def _compact_in_background(self) -> None:
-        try:
-            self.compact()
-            self.compaction_error = None
-        except BaseException as e:  # noqa: BLE001 - kept for the next writer and inspect
-            self.compaction_error = e
+    def _compaction_loop(self) -> None:
+        """Compacts until the cache is under its limit; a failure is retried with backoff."""
+        delay = RETRY_DELAY
+        while not self._closing.is_set():
+            try:
+                self.compact()
+            except Exception as e:  # noqa: BLE001 - kept for writers, inspect and /debug/vars
+                self._attempt_ended(e)
+                if self._closing.wait(delay):
+                    return
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+                continue
+            self._attempt_ended(None)
+            if self.cache.size <= self.cache_max_size:
+                return
+
+    def _attempt_ended(self, error: BaseException | None) -> None:
+        with self._progress:
+            self.compaction_error = error
+            if error is not None:
+                self.stats["compaction_errors"] += 1
+            self._progress.notify_all()
 
     def wait_for_compaction(self) -> None:
+        """Waits for the background compaction (raises its error if it is failing)."""
         t = self._compactor
-        if t is not None:
-            t.join()
+        while t is not None and t.is_alive():
+            if self.compaction_error is not None:
+                raise self.compaction_error
+            t.join(0.05)
+        if self.compaction_error is not None:
+            raise self.compaction_error
 
     def compact(self) -> list[str]:
-        """Writes the cache out as Parquet files; returns their paths."""
+        """Writes the cache out as Parquet files (first retrying a write-out that failed), then
+        runs the merges the planner asks for; returns the paths of the write-out's files."""
+        from .storage.compactor import Compactor
+
         with self._compact_lock:
-            with self._write_lock:
-                if self.cache.points == 0:
-                    return []
-                closed = self.wal.rotate()
-                snap = self.cache
-                self._snapshots.append(snap)
-                self.cache = _backend.backend.Cache()
-                self._generation += 1
-                generation = self._generation
-            written = []
-            for m in snap.measurements():
-                types = self.fields.types(m)
-                table = snapshot_to_table(snap.snapshot(m), types)
-                table = parquet.add_tags(table, self.series_file.series_key)
-                path = os.path.join(parquet.measurement_dir(self.parquet_dir, m), f"{generation:08d}.parquet")
-                parquet.write(path, table, m, types)
-                written.append(path)
-            with self._write_lock:
-                self._snapshots.remove(snap)
-            self.wal.remove(closed)
-            self._merge_files(generation)
+            self._check_writable()
+            c = Compactor(self)
+            written = c.write_out()
+            c.run(compaction.plan(*c.state()))
+            self.stats["compactions"] += 1
             return written
 
-    def _merge_files(self, generation: int) -> None:
-        """Rewrites the files of measurements that have tombstones or too many files as one
-        file (the newest generation), the deleted rows left out; then drops those tombstones."""
-        with self._write_lock:
-            tombs = list(self._tombstones)
-        todo = {t[0] for t in tombs}
-        for m in parquet.measurements(self.parquet_dir):
-            if len(parquet.files(self.parquet_dir, m)) > MAX_FILES_PER_MEASUREMENT:
-                todo.add(m)
-        for m in sorted(todo):
-            files = [(g, p) for g, p in parquet.files(self.parquet_dir, m) if g <= generation]
-            if not files:
-                continue
-            merged = parquet.merge([self._read_file(m, g, p, None, None, None) for g, p in files])
-            newest_gen, newest = files[-1]
-            if merged.num_rows:
-                types = self.fields.types(m)
-                merged = parquet.add_tags(merged, self.series_file.series_key)
-                parquet.write(newest, merged, m, types)  # replaces the newest file atomically
-            else:
-                os.remove(newest)
-            for _, p in files[:-1]:
-                os.remove(p)
-            with self._write_lock:  # tombstones made during the merge stay for the next one
-                self._tombstones = [t for t in self._tombstones if not (t[0] == m and t in tombs)]
-                self._save_tombstones()
+    def compact_full(self) -> None:
+        """Writes out every cache and merges until each (series, time) is in one file per
+        measurement and no tombstone is left (what a Parquet reader sees is then the truth)."""
+        from .storage.compactor import Compactor
 
-    # --- deletes ---------------------------------------------------------------------------
+        with self._compact_lock:
+            self._check_writable()
+            c = Compactor(self)
+            try:
+                for _ in range(2):  # writes that keep arriving get the next full compaction
+                    c.write_out()
+                    if self.cache.points == 0:
+                        break
+                c.run(compaction.plan(*c.state(), full=True))
+            except Exception as e:
+                self._attempt_ended(e)
+                raise
+            self._attempt_ended(None)
+            with self._write_lock:
+                self.fully_compacted = self.cache.points == 0 and not self.manifest.tombstones
+
+    def is_cold(self, duration: float) -> bool:
+        """Not fully compacted, and no write for ``duration`` seconds."""
+        return (not self.read_only and not self.fully_compacted and self.wal.failed is None
+                and time.monotonic() - self.last_write >= duration)
+
+    # --- deletes -----------------------------------------------------------------------------
 
     def delete(self, measurement, series_ids=None, tmin: int = MIN_TIME, tmax: int = MAX_TIME) -> None:
         """Deletes a measurement's points (of the given series, or all) in ``[tmin, tmax]``."""
-        m = _raw(measurement)
+        self._check_writable()
+        with self._write_lock:
+            self._delete_locked(_raw(measurement), series_ids, tmin, tmax)
+
+    def _delete_locked(self, m: bytes, series_ids, tmin: int, tmax: int) -> None:
         ids = None if series_ids is None else sorted(set(series_ids))
         sel = None if ids is None else struct.pack(f"<{len(ids)}Q", *ids)
-        backend = _backend.backend
-        with self._write_lock:
-            self.wal.write(backend.wal_encode_delete(m, sel, tmin, tmax))
-            self.cache.delete(m, sel, tmin, tmax)
-            for snap in self._snapshots:
-                snap.delete(m, sel, tmin, tmax)
-            self._add_tombstone(m, None if ids is None else frozenset(ids), tmin, tmax)
-            self._save_tombstones()
+        self.wal.write(_backend.backend.wal_encode_delete(m, sel, tmin, tmax))
+        self.cache.delete(m, sel, tmin, tmax)
+        if self._pending is not None:
+            self._pending.cache.delete(m, sel, tmin, tmax)
+        if self._add_tombstone(m, None if ids is None else frozenset(ids), tmin, tmax):
+            self.manifest.save()
+        self.fully_compacted = False
 
     def drop_series(self, series_ids) -> None:
         """Deletes series entirely: their points and their index entries."""
@@ -230,54 +333,46 @@ class Shard:
             key = self.series_file.series_key(sid)
             if key is not None:
                 by_measurement.setdefault(parse_series_key(key)[0], []).append(sid)
-        for m, ids in by_measurement.items():
-            self.delete(m, ids)
-            for sid in ids:
-                self.index.drop_series(sid)
+        self._check_writable()
+        with self._write_lock:
+            for m, ids in by_measurement.items():
+                self._delete_locked(m, ids, MIN_TIME, MAX_TIME)
+                for sid in ids:
+                    self.index.drop_series(sid)
 
     def drop_measurement(self, measurement) -> None:
-        """Deletes a measurement: its points, its series in the index and its field types."""
+        """Deletes a measurement: its points, its series in the index and its field types, all
+        under the write lock (a racing write sees the measurement whole or not at all)."""
         m = _raw(measurement)
-        self.delete(m)
-        self.index.drop_measurement(m)
-        self.fields.remove(m)
+        self._check_writable()
+        with self._write_lock:
+            self._delete_locked(m, None, MIN_TIME, MAX_TIME)
+            self.index.drop_measurement(m)
+            self.fields.remove(m)
 
-    def _add_tombstone(self, m: bytes, ids, tmin: int, tmax: int) -> None:
-        if parquet.files(self.parquet_dir, m) or self._snapshots:
-            self._tombstones.append((m, ids, tmin, tmax, self._generation))
+    def _add_tombstone(self, m: bytes, ids, tmin: int, tmax: int) -> bool:
+        """Records a delete for the files that exist or are being written; False if none can
+        hold the measurement."""
+        if not self.manifest.of(m) and self._pending is None:
+            return False
+        self.manifest.tombstones.append(Tombstone(m, ids, tmin, tmax, self.manifest.next_id - 1))
+        return True
 
-    def _load_tombstones(self) -> None:
-        path = os.path.join(self.path, "tombstones.json")
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                self._tombstones = [(bytes.fromhex(t["m"]), None if t["ids"] is None else frozenset(t["ids"]),
-                                     t["tmin"], t["tmax"], t["gen"]) for t in json.loads(f.read())]
+    # --- reads -------------------------------------------------------------------------------
 
-    def _save_tombstones(self) -> None:
-        path = os.path.join(self.path, "tombstones.json")
-        data = [{"m": m.hex(), "ids": None if ids is None else sorted(ids), "tmin": tmin, "tmax": tmax, "gen": gen}
-                for m, ids, tmin, tmax, gen in self._tombstones]
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-
-    def _read_file(self, m: bytes, generation: int, path: str, ids, tmin, tmax) -> pa.Table:
-        """A Parquet file's rows, less what tombstones newer than the file delete."""
-        t = parquet.read(path, ids, tmin, tmax)
-        for tm, tids, t0, t1, gen in self._tombstones:
-            if tm != m or gen < generation or t.num_rows == 0:
+    def read_file(self, f: FileInfo, ids=None, tmin=None, tmax=None, tombstones=None) -> pa.Table:
+        """A Parquet file's rows, less what the tombstones that apply to it delete."""
+        t = parquet.read(os.path.join(self.path, f.path), ids, tmin, tmax)
+        for tomb in self.manifest.tombstones if tombstones is None else tombstones:
+            if not tomb.applies_to(f) or t.num_rows == 0:
                 continue
             times = t.column("time").cast(pa.int64())
-            hit = pc.and_(pc.greater_equal(times, t0), pc.less_equal(times, t1))
-            if tids is not None:
-                hit = pc.and_(hit, pc.is_in(t.column("series_id"), value_set=pa.array(sorted(tids), pa.uint64())))
+            hit = pc.and_(pc.greater_equal(times, tomb.tmin), pc.less_equal(times, tomb.tmax))
+            if tomb.series_ids is not None:
+                hit = pc.and_(hit, pc.is_in(t.column("series_id"),
+                                            value_set=pa.array(sorted(tomb.series_ids), pa.uint64())))
             t = t.filter(pc.invert(hit))
         return t
-
-    # --- reads -----------------------------------------------------------------------------
 
     def measurement_names(self) -> list[bytes]:
         return self.index.measurement_names()
@@ -285,7 +380,7 @@ class Shard:
     def field_types(self, measurement) -> dict[bytes, str]:
         return self.fields.types(_raw(measurement))
 
-    def read(self, measurement, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1):
+    def read(self, measurement, series_ids=None, tmin: int = MIN_TIME, tmax: int = MAX_TIME):
         """The points of a measurement (optionally only some series, times in [tmin, tmax]),
         sorted by series id and time, newest write winning per field: a pyarrow Table with
         ``time``, ``series_id`` and one column per field."""
@@ -293,17 +388,17 @@ class Shard:
         types = self.field_types(m)
         ids = None if series_ids is None else sorted(series_ids)
         sel = None if ids is None else struct.pack(f"<{len(ids)}Q", *ids)
-        bounded = (None if tmin <= -(1 << 63) else tmin, None if tmax >= (1 << 63) - 1 else tmax)
-        for attempt in range(100):
+        bounded = (None if tmin <= MIN_TIME else tmin, None if tmax >= MAX_TIME else tmax)
+        for _ in range(100):
             with self._write_lock:
-                caches = [*self._snapshots, self.cache]
-                files = parquet.files(self.parquet_dir, m)
+                caches = ([self._pending.cache] if self._pending else []) + [self.cache]
+                files = [f for f in self.manifest.of(m) if f.max_time >= tmin and f.min_time <= tmax]
+                tombs = list(self.manifest.tombstones)
             try:
-                tables = [self._read_file(m, gen, path, ids, *bounded) for gen, path in files]
+                tables = [self.read_file(f, ids, *bounded, tombs) for f in files]
                 break
             except FileNotFoundError:
-                # A merge removed a file after we listed it; its rows are in the merged file.
-                continue
+                continue  # a merge removed a file after we listed it; its rows are in the new one
         else:
             raise RuntimeError("files kept changing under the read")
         tables += [snapshot_to_table(c.snapshot(m, sel, tmin, tmax), types) for c in caches]
@@ -312,17 +407,11 @@ class Shard:
         if merged.num_columns == 0:
             return sch.empty_table()
         return merged.select([f.name for f in sch if f.name in merged.column_names]).cast(
-            pa_schema_subset(sch, merged.column_names))
+            pa.schema([sch.field(n) for n in merged.column_names if n in sch.names]))
 
 
 def _raw(x) -> bytes:
     return x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")
-
-
-def pa_schema_subset(sch, names):
-    import pyarrow as pa
-
-    return pa.schema([sch.field(n) for n in names if n in sch.names])
 
 
 def _ids(b: bytes) -> frozenset:

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from .._fsync import fsync_dir
+from .._fsync import atomic_write, make_dirs
 from . import errors as E
 from .durations import (
     MAX_NANO_TIME, MIN_RETENTION_POLICY_DURATION, normalised_shard_duration, truncate,
@@ -101,7 +101,7 @@ class MetaStore:
     """``MetaStore(data_dir)``; every change is durable when the call returns."""
 
     def __init__(self, data_dir: str | os.PathLike, *, retention_autocreate: bool = True,
-                 shards_per_group: int = 1) -> None:
+                 shards_per_group: int = 1, read_only: bool = False) -> None:
         if shards_per_group < 1:
             raise ValueError("shards_per_group must be at least 1")
         self.dir = os.path.join(os.fspath(data_dir), "meta")
@@ -113,7 +113,9 @@ class MetaStore:
         self.users: list[UserInfo] = []
         self.max_shard_group_id = 0
         self.max_shard_id = 0
-        os.makedirs(self.dir, exist_ok=True)
+        self.read_only = read_only
+        if not read_only:
+            make_dirs(self.dir)
         if os.path.exists(self.path):
             self._load()
 
@@ -133,6 +135,8 @@ class MetaStore:
         self.users = [UserInfo(**u) for u in d["users"]]
 
     def _save(self) -> None:
+        if self.read_only:
+            raise OSError(f"{self.path} is open read-only")
         data = {
             "version": 1,
             "max_shard_group_id": self.max_shard_group_id,
@@ -140,13 +144,7 @@ class MetaStore:
             "databases": [asdict(db) for db in self.databases],
             "users": [asdict(u) for u in self.users],
         }
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.dir)
+        atomic_write(self.path, json.dumps(data, indent=1).encode())
 
     # --- databases ----------------------------------------------------------------------------
 

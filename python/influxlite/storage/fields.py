@@ -10,10 +10,13 @@ import json
 import os
 import threading
 
+from .._fsync import atomic_write
+
 
 class FieldRegistry:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._types: dict[bytes, dict[bytes, str]] = {}
         if os.path.exists(path):
@@ -54,11 +57,8 @@ class FieldRegistry:
                 self._save()
 
     def _save(self) -> None:
+        if self.read_only:
+            raise OSError(f"{self.path} is open read-only")
         s = lambda b: b.decode("utf-8", "surrogateescape")  # noqa: E731
         data = {s(m): {s(k): t for k, t in fields.items()} for m, fields in self._types.items()}
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps(data).encode())

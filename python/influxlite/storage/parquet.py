@@ -1,54 +1,79 @@
 """A shard's compacted points as Apache Parquet files that pandas, Polars, DuckDB and Spark read
 as they are.
 
-``<shard>/parquet/<measurement>/<generation>.parquet`` (the measurement name percent-encoded),
-one file per measurement per compaction. Columns: ``time`` (timestamp ns UTC), ``series_id``,
-one string column per tag key (dictionary-encoded; a tag named like a field is ``<key>::tag``),
-then one column per field. Rows are sorted by series id, then time. Timestamps, series ids and
-integers are delta-packed, floats byte-stream-split, everything zstd-compressed. The file's key-value
-metadata names the measurement and its tag and field keys.
+``<shard>/parquet/<measurement>/<id>.parquet``: one directory per measurement, its name from
+``dir_name`` (no byte of a measurement name can choose another path), one file per measurement
+per compaction; the shard's manifest (``storage.manifest``) lists the live files. Columns:
+``time`` (timestamp ns UTC), ``series_id``, one string column per tag key (dictionary-encoded;
+a tag named like a field is ``<key>::tag``), then one column per field. Rows are sorted by series
+id, then time. Timestamps, series ids and integers are delta-packed, floats byte-stream-split,
+everything zstd-compressed. The file's key-value metadata holds the real measurement name and
+its field keys and types.
 
-Reading merges files (oldest generation first) with newer data: for the same series and time,
-each field's newest value wins (InfluxDB's overwrite rule).
+Reading merges files (oldest first) with newer data: for the same series and time, each field's
+newest value wins (InfluxDB's overwrite rule).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
-import urllib.parse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .._fsync import fsync_dir
+from .._fsync import atomic_write
 from ..serieskey import parse_series_key
 from .arrow import TIME
 
-_FILE = re.compile(r"^(\d{8})\.parquet$")
 COMPRESSION = "zstd"
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-")
+_MAX_DIR_NAME = 200
 
 
-def measurement_dir(root: str, measurement: bytes) -> str:
-    name = urllib.parse.quote(measurement.decode("utf-8", "surrogateescape"), safe="")
-    return os.path.join(root, name or "%00")
+def dir_name(measurement: bytes) -> str:
+    """A file-name-safe, collision-free name for a measurement's directory, readable for plain
+    names: lower-case ASCII letters, digits, ``_`` and ``-`` stay; an upper-case letter becomes
+    ``^`` and the letter in lower case (``CPU`` -> ``^c^p^u``); any other byte becomes ``%`` and two
+    lower-case hex digits (``.`` -> ``%2e``). The result holds no upper-case letter, so names that
+    differ only in case stay apart on case-insensitive filesystems, and never is ``.``, ``..`` or
+    empty. A name longer than 200 characters is cut and ends in ``~`` and a hash of the whole name
+    (``~`` appears nowhere else); ``measurement_from_dir`` reverses every other name."""
+    out = []
+    for b in measurement:
+        if b in _PLAIN:
+            out.append(chr(b))
+        elif 65 <= b <= 90:
+            out.append("^" + chr(b + 32))
+        else:
+            out.append(f"%{b:02x}")
+    name = "".join(out) or "%"
+    if len(name) > _MAX_DIR_NAME:
+        name = name[:160] + "~" + hashlib.sha256(measurement).hexdigest()[:32]
+    return name
 
 
-def files(root: str, measurement: bytes) -> list[tuple[int, str]]:
-    """(generation, path) of a measurement's files, oldest first."""
-    d = measurement_dir(root, measurement)
-    if not os.path.isdir(d):
-        return []
-    out = [(int(m.group(1)), os.path.join(d, n)) for n in os.listdir(d) if (m := _FILE.match(n))]
-    return sorted(out)
-
-
-def measurements(root: str) -> list[bytes]:
-    if not os.path.isdir(root):
-        return []
-    return sorted(urllib.parse.unquote(n).encode("utf-8", "surrogateescape") for n in os.listdir(root)
-                  if os.path.isdir(os.path.join(root, n)))
+def measurement_from_dir(name: str) -> bytes | None:
+    """The measurement a ``dir_name`` came from (None for a cut, hashed name)."""
+    if "~" in name:
+        return None
+    if name == "%":
+        return b""
+    out = bytearray()
+    i = 0
+    while i < len(name):
+        c = name[i]
+        if c == "^":
+            out.append(ord(name[i + 1]) - 32)
+            i += 2
+        elif c == "%":
+            out.append(int(name[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out.append(ord(c))
+            i += 1
+    return bytes(out)
 
 
 def add_tags(table: pa.Table, series_key_of) -> pa.Table:
@@ -81,8 +106,11 @@ def add_tags(table: pa.Table, series_key_of) -> pa.Table:
     return table.select(["time", "series_id", *tag_cols, *field_cols])  # tags before fields
 
 
-def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[bytes, str]) -> int:
-    """Writes one file (temporary name, fsynced, renamed); returns its size."""
+def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[bytes, str], *,
+          sync: bool = True) -> dict:
+    """Writes one file (a temporary name, fsynced, renamed, directory fsynced); returns its
+    ``rows``, ``min_time``, ``max_time`` and ``size``. The file's metadata names the measurement
+    and its fields (``influxlite.measurement``: the name's bytes)."""
     meta = {
         b"influxlite.measurement": measurement,
         b"influxlite.fields": b",".join(k + b":" + t.encode() for k, t in field_types.items()),
@@ -95,18 +123,16 @@ def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[byte
         elif pa.types.is_integer(f.type):
             encodings[f.name] = "DELTA_BINARY_PACKED"
     dictionary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary, column_encoding=encodings,
-                   write_statistics=True, row_group_size=1 << 20)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path))
-    return os.path.getsize(path)
+
+    def write_to(tmp: str) -> None:
+        pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary,
+                       column_encoding=encodings, write_statistics=True, row_group_size=1 << 20)
+
+    atomic_write(path, write_to, sync=sync)
+    times = table.column("time").cast(pa.int64())
+    bounds = pc.min_max(times).as_py() if table.num_rows else {"min": 0, "max": -1}
+    return {"rows": table.num_rows, "min_time": bounds["min"], "max_time": bounds["max"],
+            "size": os.path.getsize(path)}
 
 
 def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None) -> pa.Table:

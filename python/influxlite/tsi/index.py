@@ -14,7 +14,7 @@ from pyroaring import BitMap64
 
 from .partition import DEFAULT_MAX_LOG_FILE_SIZE, Partition
 from .. import _backend
-from .._fsync import fsync_all
+from .._fsync import fsync_all, make_dirs
 from ..serieskey import parse_series_key
 
 DEFAULT_PARTITION_N = 8
@@ -39,18 +39,22 @@ class Index:
     """``Index(path, series_file)``: ``<path>/0`` .. ``<path>/N-1`` partitions."""
 
     def __init__(self, path: str | os.PathLike, series_file, *, partition_n: int = DEFAULT_PARTITION_N,
-                 max_log_file_size: int = DEFAULT_MAX_LOG_FILE_SIZE, sync: bool = True) -> None:
+                 max_log_file_size: int = DEFAULT_MAX_LOG_FILE_SIZE, sync: bool = True,
+                 read_only: bool = False) -> None:
         if partition_n < 1 or partition_n & (partition_n - 1):
             raise ValueError("partition_n must be a power of two")
         self.path = os.fspath(path)
         self.series_file = series_file
         self.partitions = [Partition(os.path.join(self.path, str(p)), series_file,
-                                     max_log_file_size=max_log_file_size, sync=sync)
+                                     max_log_file_size=max_log_file_size, sync=sync, read_only=read_only)
                            for p in range(partition_n)]
         self._lock = threading.Lock()
+        self.read_only = read_only
 
     def open(self) -> Index:
-        os.makedirs(self.path, exist_ok=True)
+        """Opens every partition (read-only: changes nothing on disk, repairs nothing)."""
+        if not self.read_only:
+            make_dirs(self.path)
         try:
             for p in self.partitions:
                 p.open()

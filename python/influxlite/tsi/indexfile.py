@@ -34,6 +34,7 @@ import struct
 from pyroaring import BitMap64
 
 from . import seriesidset as ids_
+from .._fsync import atomic_write
 
 MAGIC = b"ILX1"
 VERSION = 1
@@ -103,12 +104,7 @@ def write(path: str, measurements: dict, series: BitMap64, tombstones: BitMap64)
     out += tomb_data
     out += _TRAILER.pack(meas_off, len(meas), strings_off, ids_off, series_off, len(series_data),
                          tomb_off, len(tomb_data), MAGIC, VERSION)
-    tmp = path + ".compacting"
-    with open(tmp, "wb") as f:
-        f.write(out)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, out)
     return len(out)
 
 

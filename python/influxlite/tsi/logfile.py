@@ -22,6 +22,7 @@ from . import seriesidset as ids_
 from .logentry import (
     MEASUREMENT_TOMBSTONE, SERIES_INSERT, SERIES_TOMBSTONE, TAG_KEY_TOMBSTONE, TAG_VALUE_TOMBSTONE,
 )
+from .. import _fsync
 from ..errors import InfluxliteError
 
 
@@ -68,8 +69,11 @@ class LogFile:
     each position and 0 where the series already existed (InfluxDB 1.8).
     """
 
-    def __init__(self, path: str | os.PathLike, series_file, *, sync: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike, series_file, *, sync: bool = True,
+                 read_only: bool = False) -> None:
         self.path = os.fspath(path)
+        self.read_only = read_only
+        self.torn: str | None = None  # a torn tail found on open (cut, or only reported read-only)
         self.series_file = series_file
         self._sync = sync
         self._lock = threading.RLock()
@@ -86,15 +90,17 @@ class LogFile:
 
     def open(self) -> LogFile:
         with self._lock:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            flags = os.O_RDONLY if self.read_only else os.O_RDWR | os.O_CREAT
+            fd = os.open(self.path, flags, 0o666)
             try:
                 st = os.fstat(fd)
                 data = os.pread(fd, st.st_size, 0) if st.st_size else b""
-                entries, valid, _reason = logentry.scan(data)
+                entries, valid, reason = logentry.scan(data)
                 if valid < len(data):
-                    # A torn or corrupt tail: cut it so the next entries take its place.
-                    os.ftruncate(fd, valid)
-                    os.fsync(fd)
+                    self.torn = f"{self.path}: {reason or 'torn entry'} at offset {valid} of {len(data)} bytes"
+                    if not self.read_only:  # cut it so the next entries take its place
+                        os.ftruncate(fd, valid)
+                        _fsync.fsync(fd)
                 self._fd = fd
                 self._size = valid
                 self._mod_time = st.st_mtime
@@ -147,7 +153,7 @@ class LogFile:
             if self._defer_sync:
                 self._unsynced = True
             else:
-                os.fsync(self._fd)
+                _fsync.fsync(self._fd)
 
     def take_unsynced_fd(self) -> int | None:
         """The descriptor to fsync for appends made with syncing deferred, or None."""

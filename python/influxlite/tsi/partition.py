@@ -28,6 +28,7 @@ from .logentry import (
     MEASUREMENT_TOMBSTONE, SERIES_TOMBSTONE, TAG_KEY_TOMBSTONE, TAG_VALUE_TOMBSTONE,
 )
 from .logfile import LogFile
+from .._fsync import atomic_write, make_dirs
 from ..errors import InfluxliteError
 
 MANIFEST_NAME = "MANIFEST"
@@ -56,8 +57,9 @@ def manifest_bytes(files: list[str]) -> bytes:
 
 class Partition:
     def __init__(self, path: str, series_file, *, max_log_file_size: int = DEFAULT_MAX_LOG_FILE_SIZE,
-                 sync: bool = True) -> None:
+                 sync: bool = True, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self.series_file = series_file
         self.max_log_file_size = max_log_file_size
         self._sync = sync
@@ -71,7 +73,8 @@ class Partition:
 
     def open(self) -> Partition:
         with self._lock:
-            os.makedirs(self.path, exist_ok=True)
+            if not self.read_only:
+                make_dirs(self.path)
             manifest = os.path.join(self.path, MANIFEST_NAME)
             names: list[str] = []
             if os.path.exists(manifest):
@@ -87,7 +90,8 @@ class Partition:
                 self._seq = max(self._seq, parsed[1])
                 path = os.path.join(self.path, name)
                 if name.endswith(".tsl"):
-                    self.files.append(LogFile(path, self.series_file, sync=self._sync).open())
+                    self.files.append(LogFile(path, self.series_file, sync=self._sync,
+                                              read_only=self.read_only).open())
                 elif name.endswith(indexfile.EXTENSION):
                     self.files.append(IndexFile(path))
                 else:
@@ -97,6 +101,9 @@ class Partition:
                 self.series_id_set |= f.series_id_set()
                 self.series_id_set -= f.tombstone_series_id_set()
             first = self.files[0] if self.files else None
+            if self.read_only:
+                self.active = first if isinstance(first, LogFile) else None
+                return self
             if isinstance(first, LogFile) and first.size < self.max_log_file_size:
                 self.active = first
             else:
@@ -107,13 +114,7 @@ class Partition:
 
     def _write_manifest(self) -> None:
         names = [os.path.basename(f.path) for f in self.files]
-        path = os.path.join(self.path, MANIFEST_NAME)
-        tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(manifest_bytes(names))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_write(os.path.join(self.path, MANIFEST_NAME), manifest_bytes(names), sync=self._sync)
 
     def _new_log(self) -> None:
         self._seq += 1
