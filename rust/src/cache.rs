@@ -1,14 +1,34 @@
-//! The in-memory cache of a shard's recent points: one columnar table per measurement (time,
-//! series id, one typed column per field with validity), rows in arrival order.
+//! The in-memory cache of a shard's recent points: one table per measurement (time and series
+//! id per row, in arrival order, and one typed column per field).
+//!
+//! A column stores only the values its field has, with the rows they belong to: while the
+//! field is in every row since it first appeared (the usual, dense case) that is just the first
+//! row (`Rows::Run`), else one u32 row number per value (`Rows::List`). So a wide, sparse
+//! measurement (many fields, few per point) costs what it holds, and a dense one costs no
+//! validity or row bytes at all.
+//!
+//! `Cache::size` counts the bytes the tables hold, with this formula (the pure twin computes
+//! the same): per row 16 (time, series id); per value 8 (float, integer, unsigned), 1
+//! (boolean) or 8 + its length (string: offset and bytes), plus 4 for its row number in a
+//! `List` column; per column `COLUMN_BYTES` plus twice its name; per table `TABLE_BYTES`
+//! plus its name.
 //!
 //! A snapshot sorts a table by (series id, time) and merges rows with the same series and time
 //! field by field, the newest value of each field winning: InfluxDB's overwrite rule (writing
 //! `cpu v=1 10` then `cpu w=2 10` keeps both fields, writing `v` again replaces it).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::lineproto::{FieldType, FieldValue};
 use crate::wal::PointOut;
+
+/// Bytes of a row: its time and series id.
+pub const ROW_BYTES: usize = 16;
+/// Bytes of a column besides its values and name: the column, its index entry, the first
+/// allocations of its vectors.
+pub const COLUMN_BYTES: usize = 192;
+/// Bytes of a table besides its rows and columns.
+pub const TABLE_BYTES: usize = 512;
 
 #[derive(Debug, Clone)]
 pub enum Values {
@@ -47,6 +67,30 @@ impl Values {
         }
     }
 
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Float(v) => v.len(),
+            Values::Integer(v) => v.len(),
+            Values::Unsigned(v) => v.len(),
+            Values::Boolean(v) => v.len(),
+            Values::String { offsets, .. } => offsets.len() - 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes the values take, as `Cache::size` counts them.
+    fn bytes(&self) -> usize {
+        match self {
+            Values::Boolean(v) => v.len(),
+            Values::String { data, .. } => 8 * self.len() + data.len(),
+            _ => 8 * self.len(),
+        }
+    }
+
+    /// A zero value, for a null slot of a snapshot's dense column.
     fn push_null(&mut self) {
         match self {
             Values::Float(v) => v.push(0.0),
@@ -57,7 +101,7 @@ impl Values {
         }
     }
 
-    /// Pushes `value`; false (and a null) if its type is not this column's.
+    /// Pushes `value`; false (nothing pushed) if its type is not this column's.
     fn push(&mut self, value: &FieldValue<'_>) -> bool {
         match (self, value) {
             (Values::Float(v), FieldValue::Float(x)) => v.push(*x),
@@ -68,10 +112,7 @@ impl Values {
                 data.extend_from_slice(s);
                 offsets.push(data.len() as u64);
             }
-            (me, _) => {
-                me.push_null();
-                return false;
-            }
+            _ => return false,
         }
         true
     }
@@ -107,7 +148,7 @@ fn type_of(v: &FieldValue<'_>) -> FieldType {
     }
 }
 
-fn value_size(v: &FieldValue<'_>) -> usize {
+fn value_bytes(v: &FieldValue<'_>) -> usize {
     match v {
         FieldValue::String(s) => 8 + s.len(),
         FieldValue::Boolean(_) => 1,
@@ -115,11 +156,135 @@ fn value_size(v: &FieldValue<'_>) -> usize {
     }
 }
 
+/// The rows of a table a column has values for, ascending: its value j belongs to row
+/// `get(j)`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    /// Rows `start..start + len`: the field is in every row since it first appeared.
+    Run { start: u32, len: u32 },
+    /// Any rows, one u32 each.
+    List(Vec<u32>),
+}
+
+impl Rows {
+    /// The rows of a sorted list: a `Run` if they are consecutive.
+    fn from_sorted(v: Vec<u32>) -> Rows {
+        match (v.first(), v.last()) {
+            (Some(&a), Some(&b)) if (b - a) as usize + 1 == v.len() => Rows::Run {
+                start: a,
+                len: v.len() as u32,
+            },
+            (None, _) => Rows::Run { start: 0, len: 0 },
+            _ => Rows::List(v),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Run { len, .. } => *len as usize,
+            Rows::List(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (run, list) = match self {
+            Rows::Run { start, len } => (*start as usize..(start + len) as usize, &[][..]),
+            Rows::List(v) => (0..0, v.as_slice()),
+        };
+        run.chain(list.iter().map(|&r| r as usize))
+    }
+
+    /// Adds `row` (above every row held); returns the bytes that adds to `bytes()`.
+    fn push(&mut self, row: u32) -> usize {
+        match self {
+            Rows::Run { start, len } if *len == 0 || *start + *len == row => {
+                if *len == 0 {
+                    *start = row;
+                }
+                *len += 1;
+                0
+            }
+            Rows::Run { start, len } => {
+                let mut v: Vec<u32> = (*start..*start + *len).collect();
+                v.push(row);
+                *self = Rows::List(v);
+                4 * self.len()
+            }
+            Rows::List(v) => {
+                v.push(row);
+                4
+            }
+        }
+    }
+
+    /// The bytes the rows take, as `Cache::size` counts them.
+    fn bytes(&self) -> usize {
+        match self {
+            Rows::Run { .. } => 0,
+            Rows::List(v) => 4 * v.len(),
+        }
+    }
+}
+
+/// One field of a table: its values and the rows they belong to.
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: Vec<u8>,
     pub values: Values,
+    pub rows: Rows,
+}
+
+impl Column {
+    fn bytes(&self) -> usize {
+        COLUMN_BYTES + 2 * self.name.len() + self.values.bytes() + self.rows.bytes()
+    }
+
+    /// The column over `n` merged rows: `group[r]` is the merged row of table row `r`
+    /// (`u32::MAX`: left out); the newest value of each merged row wins.
+    fn merged(&self, group: &[u32], n: usize) -> DenseColumn {
+        let mut pick = vec![u32::MAX; n];
+        for (j, r) in self.rows.iter().enumerate() {
+            let g = group[r];
+            if g != u32::MAX {
+                pick[g as usize] = j as u32; // rows ascend: the last one is the newest
+            }
+        }
+        let mut values = Values::new(self.values.field_type());
+        let mut valid = Vec::with_capacity(n);
+        for &j in &pick {
+            if j == u32::MAX {
+                values.push_null();
+            } else {
+                values.push_from(&self.values, j as usize);
+            }
+            valid.push(j != u32::MAX);
+        }
+        DenseColumn {
+            name: self.name.clone(),
+            values,
+            valid,
+        }
+    }
+}
+
+/// A column of a snapshot: one slot per row, null slots zero and not valid.
+#[derive(Debug, Clone)]
+pub struct DenseColumn {
+    pub name: Vec<u8>,
+    pub values: Values,
     pub valid: Vec<bool>,
+}
+
+/// A table's rows sorted by (series id, time) with duplicates merged, as dense columns.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub times: Vec<i64>,
+    pub series: Vec<u64>,
+    pub columns: Vec<DenseColumn>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -139,48 +304,39 @@ impl Table {
         self.times.is_empty()
     }
 
-    fn column(&mut self, name: &[u8], t: FieldType) -> usize {
+    /// The column of field `name` (added with type `t` if new) and the bytes a new one adds.
+    fn column(&mut self, name: &[u8], t: FieldType) -> (usize, usize) {
         if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        let mut values = Values::new(t);
-        for _ in 0..self.len() {
-            values.push_null();
+            return (i, 0);
         }
         self.columns.push(Column {
             name: name.to_vec(),
-            values,
-            valid: vec![false; self.len()],
+            values: Values::new(t),
+            rows: Rows::Run { start: 0, len: 0 },
         });
         self.index.insert(name.to_vec(), self.columns.len() - 1);
-        self.columns.len() - 1
+        (self.columns.len() - 1, self.columns.last().unwrap().bytes())
     }
 
-    /// Appends one row; returns the bytes it added (fields of a type the table holds
-    /// differently are left out: the shard refuses such writes before they get here).
+    /// Appends one row; returns the bytes it added (a repeated field keeps its last value;
+    /// fields of a type the table holds differently are left out: the shard refuses such
+    /// writes before they get here).
     fn push(&mut self, series_id: u64, time: i64, fields: &[(&[u8], FieldValue<'_>)]) -> usize {
+        let row = u32::try_from(self.len()).expect("a cache table holds under 2^32 rows");
         let mut present: Vec<(usize, &FieldValue<'_>)> = Vec::with_capacity(fields.len());
-        let mut size = 16;
+        let mut size = ROW_BYTES;
         for (k, v) in fields {
-            let c = self.column(k, type_of(v));
+            let (c, added) = self.column(k, type_of(v));
+            size += added;
             match present.iter_mut().find(|(i, _)| *i == c) {
                 Some(slot) => slot.1 = v,
                 None => present.push((c, v)),
             }
         }
-        for (ci, col) in self.columns.iter_mut().enumerate() {
-            match present.iter().find(|(i, _)| *i == ci) {
-                Some((_, v)) => {
-                    let ok = col.values.push(v);
-                    col.valid.push(ok);
-                    if ok {
-                        size += value_size(v);
-                    }
-                }
-                None => {
-                    col.values.push_null();
-                    col.valid.push(false);
-                }
+        for (c, v) in present {
+            let col = &mut self.columns[c];
+            if col.values.push(v) {
+                size += value_bytes(v) + col.rows.push(row);
             }
         }
         self.times.push(time);
@@ -190,62 +346,48 @@ impl Table {
 
     /// Removes the rows of the given series (all if None) with times in `[tmin, tmax]`; returns
     /// how many.
-    pub fn delete(
-        &mut self,
-        series: Option<&std::collections::HashSet<u64>>,
-        tmin: i64,
-        tmax: i64,
-    ) -> usize {
-        let keep: Vec<usize> = (0..self.len())
-            .filter(|&i| {
-                let t = self.times[i];
-                !(t >= tmin && t <= tmax && series.is_none_or(|s| s.contains(&self.series[i])))
-            })
-            .collect();
-        let removed = self.len() - keep.len();
+    pub fn delete(&mut self, series: Option<&HashSet<u64>>, tmin: i64, tmax: i64) -> usize {
+        // the new number of each row (u32::MAX: removed)
+        let mut renumber = Vec::with_capacity(self.len());
+        let mut kept = 0u32;
+        for i in 0..self.len() {
+            let t = self.times[i];
+            if t >= tmin && t <= tmax && series.is_none_or(|s| s.contains(&self.series[i])) {
+                renumber.push(u32::MAX);
+            } else {
+                renumber.push(kept);
+                kept += 1;
+            }
+        }
+        let removed = self.len() - kept as usize;
         if removed == 0 {
             return 0;
         }
-        self.times = keep.iter().map(|&i| self.times[i]).collect();
-        self.series = keep.iter().map(|&i| self.series[i]).collect();
+        self.times = kept_only(&self.times, &renumber);
+        self.series = kept_only(&self.series, &renumber);
         for c in &mut self.columns {
             let mut values = Values::new(c.values.field_type());
-            for &i in &keep {
-                values.push_from(&c.values, i);
+            let mut rows = Vec::new();
+            for (j, r) in c.rows.iter().enumerate() {
+                if renumber[r] != u32::MAX {
+                    values.push_from(&c.values, j);
+                    rows.push(renumber[r]);
+                }
             }
-            c.valid = keep.iter().map(|&i| c.valid[i]).collect();
             c.values = values;
+            c.rows = Rows::from_sorted(rows);
         }
         removed
     }
 
-    /// Bytes the table holds, as `Cache::size` counts them.
+    /// Bytes the table holds, as `Cache::size` counts them (without the table's own).
     fn size(&self) -> usize {
-        let mut n = 16 * self.len();
-        for c in &self.columns {
-            for (i, &v) in c.valid.iter().enumerate() {
-                if v {
-                    n += match &c.values {
-                        Values::String { offsets, .. } => {
-                            8 + (offsets[i + 1] - offsets[i]) as usize
-                        }
-                        Values::Boolean(_) => 1,
-                        _ => 8,
-                    };
-                }
-            }
-        }
-        n
+        ROW_BYTES * self.len() + self.columns.iter().map(Column::bytes).sum::<usize>()
     }
 
     /// The rows sorted by (series, time), duplicates merged (newest value of each field), only
     /// the given series (all if None) and times in `[tmin, tmax]`.
-    pub fn snapshot(
-        &self,
-        series: Option<&std::collections::HashSet<u64>>,
-        tmin: i64,
-        tmax: i64,
-    ) -> Table {
+    pub fn snapshot(&self, series: Option<&HashSet<u64>>, tmin: i64, tmax: i64) -> Snapshot {
         let mut rows: Vec<usize> = (0..self.len())
             .filter(|&i| {
                 let t = self.times[i];
@@ -253,48 +395,36 @@ impl Table {
             })
             .collect();
         rows.sort_by_key(|&i| (self.series[i], self.times[i], i));
-        let mut out = Table::default();
-        for c in &self.columns {
-            out.index.insert(c.name.clone(), out.columns.len());
-            out.columns.push(Column {
-                name: c.name.clone(),
-                values: Values::new(c.values.field_type()),
-                valid: Vec::new(),
-            });
-        }
-        let mut start = 0;
-        while start < rows.len() {
-            let key = (self.series[rows[start]], self.times[rows[start]]);
-            let mut end = start + 1;
-            while end < rows.len() && (self.series[rows[end]], self.times[rows[end]]) == key {
-                end += 1;
+        let mut out = Snapshot::default();
+        let mut group = vec![u32::MAX; self.len()];
+        for &r in &rows {
+            let key = (self.series[r], self.times[r]);
+            if out.series.last().zip(out.times.last()) != Some((&key.0, &key.1)) {
+                out.series.push(key.0);
+                out.times.push(key.1);
             }
-            out.series.push(key.0);
-            out.times.push(key.1);
-            for (c, oc) in self.columns.iter().zip(out.columns.iter_mut()) {
-                // the newest row of the group that has this field
-                match rows[start..end].iter().rev().find(|&&r| c.valid[r]) {
-                    Some(&r) => {
-                        oc.values.push_from(&c.values, r);
-                        oc.valid.push(true);
-                    }
-                    None => {
-                        oc.values.push_null();
-                        oc.valid.push(false);
-                    }
-                }
-            }
-            start = end;
+            group[r] = out.times.len() as u32 - 1;
         }
+        let n = out.times.len();
+        out.columns = self.columns.iter().map(|c| c.merged(&group, n)).collect();
         out
     }
+}
+
+/// The items of `v` whose new number is not `u32::MAX`.
+fn kept_only<T: Copy>(v: &[T], renumber: &[u32]) -> Vec<T> {
+    v.iter()
+        .zip(renumber)
+        .filter(|(_, &n)| n != u32::MAX)
+        .map(|(&x, _)| x)
+        .collect()
 }
 
 /// All tables of one shard's cache.
 #[derive(Debug, Default)]
 pub struct Cache {
     pub tables: BTreeMap<Vec<u8>, Table>,
-    /// Approximate bytes held (16 per row plus each value).
+    /// Bytes held, as the module's documentation counts them.
     pub size: usize,
     pub points: usize,
 }
@@ -309,7 +439,10 @@ impl Cache {
     ) {
         let table = match self.tables.get_mut(measurement) {
             Some(t) => t,
-            None => self.tables.entry(measurement.to_vec()).or_default(),
+            None => {
+                self.size += TABLE_BYTES + measurement.len();
+                self.tables.entry(measurement.to_vec()).or_default()
+            }
         };
         self.size += table.push(series_id, time, fields);
         self.points += 1;
@@ -325,7 +458,7 @@ impl Cache {
     pub fn delete(
         &mut self,
         measurement: &[u8],
-        series: Option<&std::collections::HashSet<u64>>,
+        series: Option<&HashSet<u64>>,
         tmin: i64,
         tmax: i64,
     ) -> usize {
@@ -338,6 +471,7 @@ impl Cache {
             self.size = self.size - before + table.size();
             self.points -= removed;
             if table.is_empty() {
+                self.size -= table.size() + TABLE_BYTES + measurement.len();
                 self.tables.remove(measurement);
             }
         }
@@ -352,47 +486,4 @@ impl Cache {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::borrow::Cow;
-
-    #[test]
-    fn overwrite_merges_fields_newest_wins() {
-        let mut c = Cache::default();
-        c.insert(b"cpu", 2, 10, &[(b"v", FieldValue::Float(1.0))]);
-        c.insert(
-            b"cpu",
-            1,
-            20,
-            &[(b"s", FieldValue::String(Cow::Borrowed(b"a")))],
-        );
-        c.insert(b"cpu", 2, 10, &[(b"w", FieldValue::Integer(5))]);
-        c.insert(b"cpu", 2, 10, &[(b"v", FieldValue::Float(3.0))]);
-        c.insert(b"cpu", 2, 5, &[(b"v", FieldValue::Float(0.5))]);
-        let t = &c.tables[&b"cpu"[..]];
-        let s = t.snapshot(None, i64::MIN, i64::MAX);
-        assert_eq!(s.series, vec![1, 2, 2]);
-        assert_eq!(s.times, vec![20, 5, 10]);
-        let v = &s.columns[0];
-        assert_eq!(v.name, b"v");
-        assert_eq!(v.valid, vec![false, true, true]);
-        match &v.values {
-            Values::Float(x) => assert_eq!(x[1..], [0.5, 3.0]),
-            _ => panic!(),
-        }
-        assert_eq!(s.columns[2].valid, vec![false, false, true]); // w kept from the middle write
-        let only1 = t.snapshot(Some(&[1].into_iter().collect()), 0, 100);
-        assert_eq!(only1.series, vec![1]);
-        assert_eq!(t.snapshot(None, 6, 15).times, vec![10]);
-        assert_eq!(c.delete(b"cpu", Some(&[2].into_iter().collect()), 0, 9), 1);
-        assert_eq!(c.points, 4);
-        assert_eq!(
-            c.tables[&b"cpu"[..]]
-                .snapshot(None, i64::MIN, i64::MAX)
-                .times,
-            vec![20, 10]
-        );
-        assert_eq!(c.delete(b"cpu", None, i64::MIN, i64::MAX), 4);
-        assert!(c.tables.is_empty() && c.points == 0 && c.size == 0);
-    }
-}
+mod tests;

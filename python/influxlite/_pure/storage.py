@@ -295,53 +295,158 @@ def wal_scan(data: bytes):
     return valid, stop, count[0]
 
 
+# Bytes counted per row, per column besides its values and name, per table besides its rows
+# and columns: the formula of rust/src/cache.rs.
+ROW_BYTES = 16
+COLUMN_BYTES = 192
+TABLE_BYTES = 512
+
+
 def _value_size(t: str, v) -> int:
     return 8 + len(v) if t == "string" else 1 if t == "boolean" else 8
 
 
+def _null(t: str):
+    return b"" if t == "string" else False if t == "boolean" else 0
+
+
+def _rows(col) -> range | list[int]:
+    """The rows a column has values for: an int is the first of a run (as many as values)."""
+    rows = col[3]
+    return range(rows, rows + len(col[2])) if isinstance(rows, int) else rows
+
+
+def _rows_from_sorted(rows: list[int]) -> int | list[int]:
+    if not rows:
+        return 0
+    return rows[0] if rows[-1] - rows[0] + 1 == len(rows) else rows
+
+
+def _column_size(col) -> int:
+    name, ftype, values, rows = col
+    n = COLUMN_BYTES + 2 * len(name) + (4 * len(rows) if isinstance(rows, list) else 0)
+    if ftype == "string":
+        return n + sum(8 + len(v) for v in values)
+    return n + len(values) * (1 if ftype == "boolean" else 8)
+
+
 class _Table:
+    """One measurement: time and series id per row; per field [name, type, values, rows] with
+    only the values it has (see ``rust/src/cache.rs``)."""
+
     __slots__ = ("times", "series", "columns", "index")
 
     def __init__(self) -> None:
         self.times: list[int] = []
         self.series: list[int] = []
-        self.columns: list[list] = []  # [name, type, values, valid]
+        self.columns: list[list] = []
         self.index: dict[bytes, int] = {}
 
-    def column(self, name: bytes, t: str) -> int:
+    def column(self, name: bytes, t: str) -> tuple[int, int]:
         i = self.index.get(name)
-        if i is None:
-            n = len(self.times)
-            default = b"" if t == "string" else False if t == "boolean" else 0
-            self.columns.append([name, t, [default] * n, [False] * n])
-            i = self.index[name] = len(self.columns) - 1
-        return i
+        if i is not None:
+            return i, 0
+        self.columns.append([name, t, [], 0])
+        i = self.index[name] = len(self.columns) - 1
+        return i, COLUMN_BYTES + 2 * len(name)
 
     def size(self) -> int:
-        n = 16 * len(self.times)
-        for _, ftype, values, valid in self.columns:
-            for v, ok in zip(values, valid):
-                if ok:
-                    n += _value_size(ftype, v)
-        return n
+        return ROW_BYTES * len(self.times) + sum(_column_size(c) for c in self.columns)
 
     def push(self, sid: int, t: int, fields) -> int:
+        row = len(self.times)
         present: dict[int, tuple] = {}
-        size = 16
+        size = ROW_BYTES
         for k, ftype, v in fields:
-            present[self.column(k, ftype)] = (ftype, v)
-        for ci, col in enumerate(self.columns):
-            got = present.get(ci)
-            if got is not None and got[0] == col[1]:
-                col[2].append(got[1])
-                col[3].append(True)
-                size += _value_size(*got)
-            else:
-                col[2].append(b"" if col[1] == "string" else False if col[1] == "boolean" else 0)
-                col[3].append(False)
+            c, added = self.column(k, ftype)
+            size += added
+            present[c] = (ftype, v)
+        for c, (ftype, v) in present.items():
+            col = self.columns[c]
+            if ftype != col[1]:
+                continue
+            values, rows = col[2], col[3]
+            if isinstance(rows, list):
+                rows.append(row)
+                size += 4
+            elif not values:
+                col[3] = row
+            elif rows + len(values) != row:
+                col[3] = [*range(rows, rows + len(values)), row]
+                size += 4 * len(col[3])
+            values.append(v)
+            size += _value_size(ftype, v)
         self.times.append(t)
         self.series.append(sid)
         return size
+
+    def delete(self, ids, tmin: int, tmax: int) -> int:
+        renumber: list[int] = []
+        kept = 0
+        for t, s in zip(self.times, self.series):
+            if tmin <= t <= tmax and (ids is None or s in ids):
+                renumber.append(-1)
+            else:
+                renumber.append(kept)
+                kept += 1
+        removed = len(self.times) - kept
+        if removed:
+            self.times = [t for t, n in zip(self.times, renumber) if n >= 0]
+            self.series = [s for s, n in zip(self.series, renumber) if n >= 0]
+            for col in self.columns:
+                pairs = [(v, renumber[r]) for v, r in zip(col[2], _rows(col)) if renumber[r] >= 0]
+                col[2] = [v for v, _ in pairs]
+                col[3] = _rows_from_sorted([r for _, r in pairs])
+        return removed
+
+    def snapshot(self, wanted, tmin: int, tmax: int):
+        times, series = self.times, self.series
+        rows = [i for i in range(len(times))
+                if tmin <= times[i] <= tmax and (wanted is None or series[i] in wanted)]
+        rows.sort(key=lambda i: (series[i], times[i], i))
+        out_t: list[int] = []
+        out_s: list[int] = []
+        group = [-1] * len(times)
+        for i in rows:
+            if not out_t or out_s[-1] != series[i] or out_t[-1] != times[i]:
+                out_t.append(times[i])
+                out_s.append(series[i])
+            group[i] = len(out_t) - 1
+        fields = [_merged(col, group, len(out_t)) for col in self.columns]
+        return {"time": struct.pack(f"<{len(out_t)}q", *out_t), "series_id": struct.pack(f"<{len(out_s)}Q", *out_s),
+                "fields": fields}
+
+
+def _merged(col, group: list[int], n: int):
+    """A column over the merged rows as the snapshot gives it: the newest value of each wins."""
+    name, ftype, values, _ = col
+    pick = [-1] * n
+    for j, r in enumerate(_rows(col)):
+        g = group[r]
+        if g >= 0:
+            pick[g] = j  # rows ascend: the last one is the newest
+    null = _null(ftype)
+    vals = [values[j] if j >= 0 else null for j in pick]
+    bitmap = bytearray((n + 7) // 8)
+    for i, j in enumerate(pick):
+        if j >= 0:
+            bitmap[i // 8] |= 1 << (i % 8)
+    offsets = None
+    if ftype == "float":
+        data = struct.pack(f"<{n}d", *vals)
+    elif ftype == "integer":
+        data = struct.pack(f"<{n}q", *vals)
+    elif ftype == "unsigned":
+        data = struct.pack(f"<{n}Q", *vals)
+    elif ftype == "boolean":
+        data = bytes(1 if v else 0 for v in vals)
+    else:
+        data = b"".join(vals)
+        offs = [0]
+        for v in vals:
+            offs.append(offs[-1] + len(v))
+        offsets = struct.pack(f"<{len(offs)}Q", *offs)
+    return name, ftype, data, bytes(bitmap), offsets
 
 
 class Cache:
@@ -349,13 +454,14 @@ class Cache:
 
     def __init__(self) -> None:
         self._tables: dict[bytes, _Table] = {}
-        self.size = 0
+        self.size = 0  # bytes held: the formula is in rust/src/cache.rs
         self.points = 0
 
     def _insert(self, name: bytes, sid: int, t: int, fields) -> None:
         table = self._tables.get(name)
         if table is None:
             table = self._tables[name] = _Table()
+            self.size += TABLE_BYTES + len(name)
         self.size += table.push(sid, t, fields)
         self.points += 1
 
@@ -364,8 +470,10 @@ class Cache:
         ids_ = _u64s(ids)
         if len(ids_) != len(idx):
             raise ValueError("one series id per point")
-        for j, i in enumerate(idx):
-            self._insert(name_of(batch._keys[i]), ids_[j], batch._times[i], _point_fields(batch, i))
+        rows = [(name_of(batch._keys[i]), ids_[j], batch._times[i], _point_fields(batch, i))
+                for j, i in enumerate(idx)]
+        for row in rows:
+            self._insert(*row)
 
     def insert_prepared(self, prepared: Prepared, ids: bytes) -> None:
         self.insert_batch(prepared._batch, prepared._sel, ids)
@@ -389,27 +497,21 @@ class Cache:
         return valid, stop, count[0], deletes
 
     def delete(self, measurement: bytes, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1) -> int:
-        return self._delete(measurement, None if series_ids is None else set(_u64s(series_ids)), tmin, tmax)
+        ids = None if series_ids is None else set(_u64s(series_ids))
+        return self._delete(measurement, ids, tmin, tmax)
 
     def _delete(self, measurement: bytes, ids, tmin: int, tmax: int) -> int:
         table = self._tables.get(measurement)
         if table is None:
             return 0
-        keep = [i for i in range(len(table.times))
-                if not (tmin <= table.times[i] <= tmax and (ids is None or table.series[i] in ids))]
-        removed = len(table.times) - len(keep)
-        if not removed:
-            return 0
         before = table.size()
-        table.times = [table.times[i] for i in keep]
-        table.series = [table.series[i] for i in keep]
-        for col in table.columns:
-            col[2] = [col[2][i] for i in keep]
-            col[3] = [col[3][i] for i in keep]
-        self.size += table.size() - before
-        self.points -= removed
-        if not table.times:
-            del self._tables[measurement]
+        removed = table.delete(ids, tmin, tmax)
+        if removed:
+            self.size += table.size() - before
+            self.points -= removed
+            if not table.times:
+                self.size -= table.size() + TABLE_BYTES + len(measurement)
+                del self._tables[measurement]
         return removed
 
     def measurements(self) -> list[bytes]:
@@ -421,56 +523,9 @@ class Cache:
         self.points = 0
 
     def snapshot(self, measurement: bytes, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1):
-        table = self._tables.get(measurement)
-        if table is None:
-            return None
         wanted = None if series_ids is None else set(_u64s(series_ids))
-        times, series = table.times, table.series
-        rows = [i for i in range(len(times))
-                if tmin <= times[i] <= tmax and (wanted is None or series[i] in wanted)]
-        rows.sort(key=lambda i: (series[i], times[i], i))
-        groups: list[list[int]] = []
-        for i in rows:
-            if groups and (series[groups[-1][0]], times[groups[-1][0]]) == (series[i], times[i]):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-        out_t = [times[g[0]] for g in groups]
-        out_s = [series[g[0]] for g in groups]
-        fields = []
-        for name, ftype, values, valid in table.columns:
-            vals, ok = [], []
-            for g in groups:
-                for r in reversed(g):
-                    if valid[r]:
-                        vals.append(values[r])
-                        ok.append(True)
-                        break
-                else:
-                    vals.append(b"" if ftype == "string" else False if ftype == "boolean" else 0)
-                    ok.append(False)
-            bitmap = bytearray((len(ok) + 7) // 8)
-            for i, v in enumerate(ok):
-                if v:
-                    bitmap[i // 8] |= 1 << (i % 8)
-            offsets = None
-            if ftype == "float":
-                data = struct.pack(f"<{len(vals)}d", *vals)
-            elif ftype == "integer":
-                data = struct.pack(f"<{len(vals)}q", *vals)
-            elif ftype == "unsigned":
-                data = struct.pack(f"<{len(vals)}Q", *vals)
-            elif ftype == "boolean":
-                data = bytes(1 if v else 0 for v in vals)
-            else:
-                data = b"".join(vals)
-                offs = [0]
-                for v in vals:
-                    offs.append(offs[-1] + len(v))
-                offsets = struct.pack(f"<{len(offs)}Q", *offs)
-            fields.append((name, ftype, data, bytes(bitmap), offsets))
-        return {"time": struct.pack(f"<{len(out_t)}q", *out_t), "series_id": struct.pack(f"<{len(out_s)}Q", *out_s),
-                "fields": fields}
+        table = self._tables.get(measurement)
+        return None if table is None else table.snapshot(wanted, tmin, tmax)
 
 
 def group_starts(batch: ParsedBatch, duration: int, min_time: int) -> list[int]:
