@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import struct
+import sys
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -84,6 +86,75 @@ def test_cache_overwrite_rule():
     assert cache.points == 4 and cache.size > 0
     cache.clear()
     assert cache.points == 0 and cache.measurements() == []
+
+
+def test_cache_reads_never_see_a_half_added_row():
+    """Inserts and deletes in one thread, snapshots and the other reads in another: no read
+    fails, and every snapshot's columns are as long as its rows."""
+    rng = random.Random(7)
+    batches = []
+    for k in range(150):
+        lines = []
+        for i in range(k * 20, k * 20 + 20):
+            fields = {f"f{rng.randrange(40)}={rng.random()}".encode() for _ in range(rng.randrange(1, 4))}
+            if i % 3 == 0:
+                fields.add(b's="%d"' % i)
+            lines.append(b"m,host=h%d %s,ok=t %d\n" % (i % 5, b",".join(sorted(fields)), i))
+        batch = _b().parse(b"".join(lines), "n", 0, False)
+        batches.append((batch, struct.pack("<20Q", *[i % 5 + 1 for i in range(20)])))
+    cache = _b().Cache()
+    errors: list[BaseException] = []
+    reading, done = threading.Event(), threading.Event()
+    inserted, deleted, reads = [0], [0], [0]
+
+    def writer():
+        try:
+            reading.wait(10)
+            for _ in range(10):  # rounds until the reader has read a while (native inserts are quick)
+                for k, (batch, ids) in enumerate(batches):
+                    cache.insert_batch(batch, None, ids)
+                    inserted[0] += 20
+                    if k % 7 == 6:
+                        deleted[0] += cache.delete(b"m", struct.pack("<Q", 2), 0, k * 16)
+                if reads[0] >= 30:
+                    break
+        except BaseException as e:  # noqa: BLE001 - the test reports it
+            errors.append(e)
+        finally:
+            done.set()
+
+    def reader():
+        try:
+            while not done.is_set():
+                reading.set()
+                snap = cache.snapshot(b"m")
+                cache.size, cache.points, cache.measurements()
+                reads[0] += 1
+                if snap is None:
+                    continue
+                n = len(snap["time"]) // 8
+                assert len(snap["series_id"]) == 8 * n
+                for _, ftype, data, bitmap, offsets in snap["fields"]:
+                    assert len(bitmap) == (n + 7) // 8
+                    if offsets is None:
+                        assert len(data) == n * (1 if ftype == "boolean" else 8)
+                    else:
+                        assert len(offsets) == 8 * (n + 1)
+        except BaseException as e:  # noqa: BLE001 - the test reports it
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors
+    assert reads[0] >= 30 and deleted[0] > 0 and cache.points == inserted[0] - deleted[0]
 
 
 def test_split_by_shard_uses_influxdbs_hash():

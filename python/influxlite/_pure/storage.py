@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from bisect import bisect_right
 
@@ -450,20 +451,33 @@ def _merged(col, group: list[int], n: int):
 
 
 class Cache:
-    """A shard's in-memory cache (same API and results as the native class)."""
+    """A shard's in-memory cache (same API and results as the native class). A lock makes
+    every call atomic, so a snapshot never sees a half-added row."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._tables: dict[bytes, _Table] = {}
-        self.size = 0  # bytes held: the formula is in rust/src/cache.rs
-        self.points = 0
+        self._size = 0
+        self._points = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes the cache holds (the formula is in ``rust/src/cache.rs``)."""
+        with self._lock:
+            return self._size
+
+    @property
+    def points(self) -> int:
+        with self._lock:
+            return self._points
 
     def _insert(self, name: bytes, sid: int, t: int, fields) -> None:
         table = self._tables.get(name)
         if table is None:
             table = self._tables[name] = _Table()
-            self.size += TABLE_BYTES + len(name)
-        self.size += table.push(sid, t, fields)
-        self.points += 1
+            self._size += TABLE_BYTES + len(name)
+        self._size += table.push(sid, t, fields)
+        self._points += 1
 
     def insert_batch(self, batch: ParsedBatch, sel, ids: bytes) -> None:
         idx = _indices(batch, sel)
@@ -472,8 +486,9 @@ class Cache:
             raise ValueError("one series id per point")
         rows = [(name_of(batch._keys[i]), ids_[j], batch._times[i], _point_fields(batch, i))
                 for j, i in enumerate(idx)]
-        for row in rows:
-            self._insert(*row)
+        with self._lock:
+            for row in rows:
+                self._insert(*row)
 
     def insert_prepared(self, prepared: Prepared, ids: bytes) -> None:
         self.insert_batch(prepared._batch, prepared._sel, ids)
@@ -493,12 +508,14 @@ class Cache:
             for name, sid, t, fields in body:
                 self._insert(name, sid, t, fields)
 
-        valid, stop = _scan(data, apply)
+        with self._lock:
+            valid, stop = _scan(data, apply)
         return valid, stop, count[0], deletes
 
     def delete(self, measurement: bytes, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1) -> int:
         ids = None if series_ids is None else set(_u64s(series_ids))
-        return self._delete(measurement, ids, tmin, tmax)
+        with self._lock:
+            return self._delete(measurement, ids, tmin, tmax)
 
     def _delete(self, measurement: bytes, ids, tmin: int, tmax: int) -> int:
         table = self._tables.get(measurement)
@@ -507,25 +524,28 @@ class Cache:
         before = table.size()
         removed = table.delete(ids, tmin, tmax)
         if removed:
-            self.size += table.size() - before
-            self.points -= removed
+            self._size += table.size() - before
+            self._points -= removed
             if not table.times:
-                self.size -= table.size() + TABLE_BYTES + len(measurement)
+                self._size -= table.size() + TABLE_BYTES + len(measurement)
                 del self._tables[measurement]
         return removed
 
     def measurements(self) -> list[bytes]:
-        return sorted(self._tables)
+        with self._lock:
+            return sorted(self._tables)
 
     def clear(self) -> None:
-        self._tables.clear()
-        self.size = 0
-        self.points = 0
+        with self._lock:
+            self._tables.clear()
+            self._size = 0
+            self._points = 0
 
     def snapshot(self, measurement: bytes, series_ids=None, tmin: int = -(1 << 63), tmax: int = (1 << 63) - 1):
         wanted = None if series_ids is None else set(_u64s(series_ids))
-        table = self._tables.get(measurement)
-        return None if table is None else table.snapshot(wanted, tmin, tmax)
+        with self._lock:
+            table = self._tables.get(measurement)
+            return None if table is None else table.snapshot(wanted, tmin, tmax)
 
 
 def group_starts(batch: ParsedBatch, duration: int, min_time: int) -> list[int]:
