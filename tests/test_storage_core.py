@@ -88,6 +88,31 @@ def test_cache_overwrite_rule():
     assert cache.points == 0 and cache.measurements() == []
 
 
+def test_cache_field_types_come_back_from_the_wal():
+    b = _b().parse(b'cpu,host=a v=1,n=2i 10\nmem ok=t,s="x",u=3u 5\ncpu a="s" 11\n', "n", 0, True)
+    ids = struct.pack("<3Q", 1, 2, 1)
+    cache = _b().Cache()
+    assert cache.field_types() == []
+    cache.insert_batch(b, None, ids)
+    want = [(b"cpu", b"a", "string"), (b"cpu", b"n", "integer"), (b"cpu", b"v", "float"),
+            (b"mem", b"ok", "boolean"), (b"mem", b"s", "string"), (b"mem", b"u", "unsigned")]
+    assert cache.field_types() == want
+    wal = _b().wal_encode(b, None, ids)
+    replayed = _b().Cache()
+    assert replayed.replay(wal)[:3] == (len(wal), None, 3)
+    assert replayed.field_types() == want
+    # a measurement deleted whole takes its types along; a field whose values are all deleted
+    # keeps its type while the measurement has rows (as its snapshot keeps the column)
+    wal += _b().wal_encode_delete(b"mem", None, -(1 << 63), (1 << 63) - 1)
+    wal += _b().wal_encode_delete(b"cpu", None, 11, 11)
+    replayed = _b().Cache()
+    assert replayed.replay(wal)[2:] == (3, [(b"mem", None, -(1 << 63), (1 << 63) - 1), (b"cpu", None, 11, 11)])
+    assert replayed.field_types() == want[:3]
+    assert replayed.snapshot(b"cpu")["fields"][2] == (b"a", "string", b"", b"\x00", struct.pack("<2Q", 0, 0))
+    replayed.clear()
+    assert replayed.field_types() == []
+
+
 def test_cache_reads_never_see_a_half_added_row():
     """Inserts and deletes in one thread, snapshots and the other reads in another: no read
     fails, and every snapshot's columns are as long as its rows."""
@@ -128,7 +153,7 @@ def test_cache_reads_never_see_a_half_added_row():
             while not done.is_set():
                 reading.set()
                 snap = cache.snapshot(b"m")
-                cache.size, cache.points, cache.measurements()
+                cache.field_types(), cache.size, cache.points, cache.measurements()
                 reads[0] += 1
                 if snap is None:
                     continue

@@ -478,6 +478,19 @@ impl Cache {
         removed
     }
 
+    /// Every column: (measurement, field, type), sorted by measurement then field.
+    pub fn field_types(&self) -> Vec<(&[u8], &[u8], FieldType)> {
+        let mut out = Vec::new();
+        for (m, t) in &self.tables {
+            let start = out.len();
+            for c in &t.columns {
+                out.push((m.as_slice(), c.name.as_slice(), c.values.field_type()));
+            }
+            out[start..].sort_unstable_by(|a, b| a.1.cmp(b.1));
+        }
+        out
+    }
+
     pub fn clear(&mut self) {
         self.tables.clear();
         self.size = 0;

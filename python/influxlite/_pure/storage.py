@@ -535,6 +535,12 @@ class Cache:
         with self._lock:
             return sorted(self._tables)
 
+    def field_types(self) -> list[tuple[bytes, bytes, str]]:
+        """Every column in the cache: ``[(measurement, field, type name)]``, sorted."""
+        with self._lock:
+            return [(m, name, ftype) for m in sorted(self._tables)
+                    for name, ftype, _, _ in sorted(self._tables[m].columns, key=lambda c: c[0])]
+
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()

@@ -146,3 +146,27 @@ fn a_repeated_field_keeps_its_last_value_and_a_wrong_type_is_left_out() {
         TABLE_BYTES + 1 + 2 * ROW_BYTES + COLUMN_BYTES + 2 + 8
     );
 }
+
+#[test]
+fn field_types_are_sorted_by_measurement_then_field() {
+    let mut c = Cache::default();
+    c.insert(b"mem", 1, 1, &[(b"z", FieldValue::Boolean(true))]);
+    c.insert(
+        b"cpu",
+        1,
+        1,
+        &[(b"v", f(1.0)), (b"n", FieldValue::Unsigned(2))],
+    );
+    c.insert(b"cpu", 1, 2, &[(b"a", FieldValue::Integer(1))]);
+    assert_eq!(
+        c.field_types(),
+        vec![
+            (&b"cpu"[..], &b"a"[..], FieldType::Integer),
+            (&b"cpu"[..], &b"n"[..], FieldType::Unsigned),
+            (&b"cpu"[..], &b"v"[..], FieldType::Float),
+            (&b"mem"[..], &b"z"[..], FieldType::Boolean),
+        ]
+    );
+    c.clear();
+    assert!(c.field_types().is_empty() && c.size == 0);
+}

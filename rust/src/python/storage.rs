@@ -250,6 +250,7 @@ impl Cache {
         Ok(py.detach(|| self.write().delete(measurement, set.as_ref(), tmin, tmax)))
     }
 
+    /// Bytes the cache holds (the formula is in `rust/src/cache.rs`).
     #[getter]
     fn size(&self, py: Python<'_>) -> usize {
         py.detach(|| self.read().size)
@@ -263,6 +264,25 @@ impl Cache {
     fn measurements<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let names: Vec<Vec<u8>> = py.detach(|| self.read().tables.keys().cloned().collect());
         PyList::new(py, names.iter().map(|k| PyBytes::new(py, k)))
+    }
+
+    /// Every column in the cache: `[(measurement, field, type name)]`, sorted by measurement
+    /// then field.
+    fn field_types<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let types: Vec<(Vec<u8>, Vec<u8>, &'static str)> = py.detach(|| {
+            let inner = self.read();
+            let types = inner.field_types();
+            types
+                .into_iter()
+                .map(|(m, f, t)| (m.to_vec(), f.to_vec(), t.name()))
+                .collect()
+        });
+        PyList::new(
+            py,
+            types
+                .iter()
+                .map(|(m, f, t)| (PyBytes::new(py, m), PyBytes::new(py, f), *t)),
+        )
     }
 
     fn clear(&self, py: Python<'_>) {
