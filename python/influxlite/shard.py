@@ -99,7 +99,8 @@ class Shard:
         self._closing = threading.Event()
         self._pending: _Snapshot | None = None  # the cache being written out (or to retry)
         self._compactor: threading.Thread | None = None
-        self.compaction_error: BaseException | None = None
+        self.compaction_error: BaseException | None = None  # the last attempt's, None once one succeeds
+        self._attempts = 0
         self.stats = {"compactions": 0, "compaction_errors": 0, "bytes_flushed": 0, "bytes_rewritten": 0,
                       "files_written": 0}
         self.last_write = time.monotonic()
@@ -127,7 +128,7 @@ class Shard:
                        read_only=self.read_only)
         deletes = self.wal.open(self.cache)
         # Types the registry lacks (it is written before the WAL, but be sure): the cache knows.
-        missing = [(m, f, t) for m, f, t in (self.cache.field_types() if hasattr(self.cache, 'field_types') else []) if f not in self.fields.types(m)]
+        missing = [(m, f, t) for m, f, t in self.cache.field_types() if f not in self.fields.types(m)]
         if missing and not self.read_only:
             self.fields.add(missing)
         # A delete still in the WAL may not have reached the manifest before a crash: every
@@ -251,20 +252,21 @@ class Shard:
 
     def _attempt_ended(self, error: BaseException | None) -> None:
         with self._progress:
+            self._attempts += 1
             self.compaction_error = error
             if error is not None:
                 self.stats["compaction_errors"] += 1
             self._progress.notify_all()
 
     def wait_for_compaction(self) -> None:
-        """Waits for the background compaction (raises its error if it is failing)."""
-        t = self._compactor
-        while t is not None and t.is_alive():
-            if self.compaction_error is not None:
-                raise self.compaction_error
-            t.join(0.05)
-        if self.compaction_error is not None:
-            raise self.compaction_error
+        """Waits for the background compaction to finish; raises the error of an attempt that
+        fails meanwhile (the loop goes on retrying)."""
+        with self._progress:
+            seen = self._attempts
+            while self._compactor is not None and self._compactor.is_alive():
+                self._progress.wait(0.05)
+                if self._attempts != seen and self.compaction_error is not None:
+                    raise self.compaction_error
 
     def compact(self) -> list[str]:
         """Writes the cache out as Parquet files (first retrying a write-out that failed), then

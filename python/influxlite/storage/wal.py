@@ -127,14 +127,14 @@ class WAL:
                 raise WALError("WAL closed")
             if self._size and self._size + len(entry) > self.segment_size:
                 self._new_segment()
+            view = memoryview(entry)
             try:
-                written = os.write(self._fd, entry)
-                if written != len(entry):
-                    raise OSError(28, f"short write ({written} of {len(entry)} bytes)")
+                while view:  # a short write is followed by one that says why (ENOSPC, EIO)
+                    view = view[os.write(self._fd, view):]
             except OSError as e:
                 self._cut_back()
                 raise WALError(f"cannot append to the WAL in {self.path}: {e.strerror or e}") from e
-            self._size += written
+            self._size += len(entry)
             self._written += 1
             return self._written
 
