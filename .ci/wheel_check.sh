@@ -30,7 +30,7 @@ sdist=$(ls dist/influxlite-*.tar.gz)
 mkdir "$work/sdist" && tar -xzf "$sdist" -C "$work/sdist"
 (cd "$work"/sdist/influxlite-* &&
     PATH="$work/tools/bin:$PATH" maturin build --release --locked --zig --compatibility manylinux2014 \
-        --interpreter "$python" --out "$repo/dist")
+        --features abi3 --interpreter "$python" --out "$repo/dist")
 wheel=$(ls dist/influxlite-*.whl)
 echo "wheel: $(basename "$wheel")"
 case $(basename "$wheel") in
