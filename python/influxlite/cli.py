@@ -251,8 +251,13 @@ def _iso(ns: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="influxlite", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"influxlite {__version__}")
+    from . import _version_text
+
+    # Raw: --version prints several lines, which the default formatter would join into one.
+    parser = argparse.ArgumentParser(prog="influxlite", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version_text(),
+                        help="show the version, the implementation in use and how it was built, and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("parse", help="parse line-protocol files and report points, series and errors")
     p.add_argument("files", nargs="+", help="line-protocol files (.gz too; - for stdin)")

@@ -19,9 +19,22 @@ fn xxh64(data: &[u8]) -> u64 {
     crate::hash::xxh64(data)
 }
 
+/// How this extension was built (for `influxlite --version`): the compiler's version line and
+/// PyO3's release, both captured by `build.rs`, the target, and the stable-ABI floor (`"cp310"`)
+/// or `None` for a build that serves only the CPython it was built for.
+fn build_info(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let info = pyo3::types::PyDict::new(py);
+    info.set_item("rustc", env!("INFLUXLITE_RUSTC_VERSION"))?;
+    info.set_item("pyo3", env!("INFLUXLITE_PYO3_VERSION"))?;
+    info.set_item("target", env!("INFLUXLITE_TARGET"))?;
+    info.set_item("abi3", cfg!(feature = "abi3").then_some("cp310"))?;
+    Ok(info)
+}
+
 #[pymodule(gil_used = false)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("__build__", build_info(m.py())?)?;
     m.add_class::<batch::ParsedBatch>()?;
     m.add_class::<seriesindex::SeriesIndex>()?;
     m.add_class::<storage::Cache>()?;

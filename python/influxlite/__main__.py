@@ -1,0 +1,8 @@
+"""``python -m influxlite``: the ``influxlite`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
