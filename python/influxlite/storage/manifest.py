@@ -130,8 +130,9 @@ class Manifest:
         self.files = sorted([f for f in self.files if f.id not in gone] + added, key=_order)
 
     def drop_spent_tombstones(self) -> None:
-        """Forgets tombstones that no live file is old enough to be affected by."""
-        self.tombstones = [t for t in self.tombstones if any(t.applies_to(f) for f in self.files)]
+        """Forgets tombstones that no live file is both old enough and in the time range to be
+        affected by."""
+        self.tombstones = [t for t in self.tombstones if any(t.overlaps(f) for f in self.files)]
 
 
 def _order(f: FileInfo) -> tuple[int, int]:
