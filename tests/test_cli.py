@@ -65,3 +65,41 @@ def test_import_reports_partial_writes(tmp_path, capsys):
 def test_inspect_without_data(tmp_path, capsys):
     assert main(["inspect", "--data-dir", str(tmp_path)]) == 1
     assert "no influxlite data" in capsys.readouterr().out
+
+
+def test_import_counts_partial_writes_of_every_shard_and_ends_compacted(tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    week = 7 * 24 * 3600 * 10**9
+    t0 = 1_700_000_000_000_000_000
+    lines = [b"m v=1i %d" % t0, b"m v=2i %d" % (t0 + week)]  # two shard groups, so two shards
+    lines += [b"m v=%d.5 %d" % (i, t0 + 1 + i) for i in range(3)]  # refused by the first shard
+    lines += [b"m v=\"s\" %d" % (t0 + week + 1 + i) for i in range(4)]  # refused by the second
+    f = tmp_path / "d.lp"
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    data = tmp_path / "d"
+    assert main(["import", str(f), "--db", "x", "--data-dir", str(data), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "imported 2 points" in out and "; 7 errors" in out  # every shard's refusals counted
+    assert 'is type float, already exists as type integer' in out and 'is type string' in out
+    files = sorted(data.rglob("*.parquet"))
+    assert len(files) == 2 and sum(pq.read_metadata(p).num_rows for p in files) == 2  # compacted
+    assert not [p for p in data.rglob("*.wal") if p.stat().st_size]  # nothing left in the WALs
+    assert main(["inspect", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("fully compacted") == 2 and "bytes on disk (" in out
+    assert main(["compact", "--data-dir", str(data)]) == 0
+    assert "1 files, 1 rows" in capsys.readouterr().out
+
+
+def test_inspect_shows_allocated_bytes_beside_the_apparent_size(tmp_path, capsys):
+    f = tmp_path / "d.lp"
+    f.write_bytes(b"m v=1 1700000000000000000\n")
+    data = tmp_path / "d"
+    assert main(["import", str(f), "--db", "x", "--data-dir", str(data), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["inspect", "--data-dir", str(data)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("database 'x'"))
+    on_disk, apparent = [int(x.replace(",", "")) for x in
+                         line.split("series, ")[1].replace(" bytes on disk (", " ").split(" ")[:2]]
+    assert on_disk < apparent / 10  # the series segments are preallocated, sparse files

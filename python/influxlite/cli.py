@@ -232,6 +232,11 @@ def _inspect_shard(engine, shard) -> None:
           f"{_bytes(shard.path)}; {state}")
     for t in shard.wal.torn + [p.active.torn for p in shard.index.partitions if p.active and p.active.torn]:
         print(f"        torn tail (not repaired, read-only): {t}")
+    waiting = len(shard.wal.segments()) - 1
+    if waiting > 0:  # a write-out under way, or failing and being retried by the writer
+        print(f"        {waiting} closed WAL segments not yet written out to Parquet")
+    if shard.compaction_error is not None:
+        print(f"        last compaction failed: {shard.compaction_error}")
     for m in shard.measurement_names():
         types = ", ".join(f"{k.decode('utf-8', 'replace')}:{t}" for k, t in shard.field_types(m).items())
         print(f"        {m.decode('utf-8', 'replace')}: "
