@@ -371,3 +371,15 @@ def test_after_a_full_compaction_the_files_are_the_truth(env, tmp_path):
     keys = list(zip(on_disk.column("series_id").to_pylist(), on_disk.column("time").cast(pa.int64()).to_pylist()))
     assert len(set(keys)) == len(keys)
     assert json.loads((tmp_path / "1" / "manifest.json").read_text())["tombstones"] == []
+
+
+def test_a_field_named_series_id_gets_its_own_column(env, tmp_path):
+    _, sf, shard = env
+    shard.write(parse_points(b"m,host=a series_id=5i,v=1 10\n"))
+    sid = sf.series_id("m", {"host": "a"})
+    for _ in range(2):  # from the cache, then from the Parquet file
+        t = shard.read("m")
+        assert t.column_names == ["time", "series_id", "series_id::field", "v"]
+        assert t.column("series_id").to_pylist() == [sid] and t.column("series_id::field").to_pylist() == [5]
+        shard.compact()
+    assert pq.read_table(tmp_path / "1" / "parquet" / "m").column("series_id::field").to_pylist() == [5]

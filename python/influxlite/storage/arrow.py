@@ -14,14 +14,24 @@ ARROW_TYPES = {
 }
 
 
+RESERVED = ("time", "series_id")
+
+
 def _text(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
+
+
+def column_name(field: bytes) -> str:
+    """A field's column: its name, or ``<name>::field`` for a field named ``series_id`` (legal
+    in InfluxDB), which would otherwise collide with the series id column."""
+    name = _text(field)
+    return name + "::field" if name in RESERVED else name
 
 
 def schema(field_types: dict[bytes, str]) -> pa.Schema:
     """``time``, ``series_id``, then every field (in the given order)."""
     return pa.schema([("time", TIME), ("series_id", pa.uint64())]
-                     + [(_text(k), ARROW_TYPES[t]) for k, t in field_types.items()])
+                     + [(column_name(k), ARROW_TYPES[t]) for k, t in field_types.items()])
 
 
 def _column(ftype: str, n: int, values: bytes, validity: bytes, offsets: bytes | None) -> pa.Array:
@@ -52,6 +62,6 @@ def snapshot_to_table(snap: dict | None, field_types: dict[bytes, str]) -> pa.Ta
         "series_id": pa.Array.from_buffers(pa.uint64(), n, [None, pa.py_buffer(snap["series_id"])]),
     }
     for name, ftype, values, validity, offsets in snap["fields"]:
-        columns[_text(name)] = _column(ftype, n, values, validity, offsets)
+        columns[column_name(name)] = _column(ftype, n, values, validity, offsets)
     arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in sch]
     return pa.Table.from_arrays(arrays, schema=sch)
