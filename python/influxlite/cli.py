@@ -255,6 +255,23 @@ def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serves InfluxDB 1.8's HTTP API over the data directory until SIGINT/SIGTERM."""
+    from .http import ConfigError, load, serve
+
+    try:
+        config = load(args.config)
+        if args.bind is not None:
+            config.bind_address = args.bind
+        if args.data_dir is not None:
+            config.data_dir = args.data_dir
+        config.host_port()
+    except (ConfigError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return serve(config)
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import _version_text
 
@@ -295,6 +312,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("inspect", help="show databases, policies, shard groups, measurements, series, points")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("serve", help="serve InfluxDB 1.8's HTTP API (/write, /ping, ...) over the data directory")
+    p.add_argument("--bind", default=None, metavar="HOST:PORT",
+                   help="address to listen on (default 127.0.0.1:8086, or [http] bind-address)")
+    p.add_argument("--data-dir", default=None,
+                   help=f"data directory (default {DEFAULT_DATA_DIR}, or [data] dir)")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="TOML config with InfluxDB's section and key names; INFLUXLITE_<SECTION>_<KEY> overrides")
+    p.set_defaults(func=cmd_serve)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
