@@ -1,0 +1,134 @@
+"""Go (RE2) regular expressions: InfluxDB's syntax errors, and a Python translation.
+
+InfluxDB compiles /regex/ literals with Go's regexp package; a bad one is a parse
+error `error parsing regexp: <code>: `<text>``. The checker below reports the
+common codes with Go's wording; `compile_go_regex` gives a Python `re` pattern
+with the same (unanchored, RE2) meaning for the constructs Python shares.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+__all__ = ["GoRegexError", "check_go_regex", "compile_go_regex"]
+
+_ESCAPE_LETTERS = set("afnrtvdDsSwWbBAzpPQEx")
+_POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
+          "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
+          "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ",
+          "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
+_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
+
+
+class GoRegexError(ValueError):
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"error parsing regexp: {code}: `{text}`")
+
+
+def _class_end(s: str, i: int) -> int:
+    """Index just past the ']' closing the class opened at s[i]; -1 if none."""
+    j = i + 1
+    if j < len(s) and s[j] == "^":
+        j += 1
+    first = True
+    while j < len(s):
+        c = s[j]
+        if c == "]" and not first:
+            return j + 1
+        if c == "[" and s.startswith("[:", j):
+            k = s.find(":]", j + 2)
+            if k != -1:
+                j = k + 2
+                first = False
+                continue
+        if c == "\\":
+            j += 1
+        j += 1
+        first = False
+    return -1
+
+
+def _check_escape(s: str, i: int) -> int:
+    if i + 1 >= len(s):
+        raise GoRegexError("trailing backslash at end of expression", "")
+    c = s[i + 1]
+    if c.isascii() and c.isalpha() and c not in _ESCAPE_LETTERS:
+        raise GoRegexError("invalid escape sequence", s[i:i + 2])
+    if c in "123456789":
+        raise GoRegexError("invalid escape sequence", s[i:i + 2])
+    return i + 2
+
+
+def _check_repeat(s: str, i: int, prev: str | None, start: int) -> tuple[int, str]:
+    """Validate a repetition operator at s[i]; returns (next index, op text)."""
+    m = _REPEAT.match(s, i) if s[i] == "{" else None
+    if s[i] == "{" and m is None:
+        return i + 1, ""  # a literal '{'
+    end = m.end() if m else i + 1
+    if end < len(s) and s[end] == "?":
+        end += 1
+    op = s[i:end]
+    if m:
+        lo = int(m.group(1))
+        hi = m.group(3)
+        if lo > 1000 or (hi and (int(hi) > 1000 or int(hi) < lo)):
+            raise GoRegexError("invalid repeat count", op)
+    if prev is None:
+        raise GoRegexError("missing argument to repetition operator", op)
+    if prev == "repeat":
+        raise GoRegexError("invalid nested repetition operator", s[start:end])
+    return end, op
+
+
+def check_go_regex(s: str) -> None:
+    """Raise GoRegexError, worded as Go's regexp/syntax, for the usual mistakes."""
+    depth, i = 0, 0
+    prev: str | None = None  # None: nothing to repeat; "atom"; "repeat"
+    rep_start = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            i, prev = _check_escape(s, i), "atom"
+        elif c == "[":
+            end = _class_end(s, i)
+            if end == -1:
+                raise GoRegexError("missing closing ]", s[i:])
+            i, prev = end, "atom"
+        elif c == "(":
+            if s.startswith("(?", i) and not re.match(r"\(\?(P<\w+>|[imsU-]*[:)])", s[i:]):
+                raise GoRegexError("invalid or unsupported Perl syntax", s[i:i + 3])
+            depth, i, prev = depth + 1, i + 1, None
+        elif c == ")":
+            if depth == 0:
+                raise GoRegexError("unexpected )", s)
+            depth, i, prev = depth - 1, i + 1, "atom"
+        elif c == "|":
+            i, prev = i + 1, None
+        elif c in "*+?{":
+            start = rep_start if prev == "repeat" else i
+            nxt, op = _check_repeat(s, i, prev, start)
+            if op:
+                rep_start, prev = (start if prev == "repeat" else i), "repeat"
+            else:
+                prev = "atom"
+            i = nxt
+        else:
+            i, prev = i + 1, "atom"
+    if depth:
+        raise GoRegexError("missing closing )", s)
+
+
+def _translate(s: str) -> str:
+    out = s.replace("\\z", "\\Z")
+    for name, body in _POSIX.items():
+        out = out.replace(f"[:{name}:]", body).replace(f"[:^{name}:]", "")
+    out = re.sub(r"\\Q(.*?)(\\E|$)", lambda m: re.escape(m.group(1)), out)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_go_regex(s: str) -> re.Pattern:
+    """A Python pattern matching what Go's regexp.MustCompile(s) matches (best effort)."""
+    check_go_regex(s)
+    return re.compile(_translate(s))
