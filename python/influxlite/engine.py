@@ -216,7 +216,7 @@ class Engine:
         with self._lock:
             shard = self._shards.pop(shard_id, None)
         if shard is not None:
-            shard.close()
+            shard.close(compact=False)  # its files are about to go
         shutil.rmtree(self.shard_path(database, rp, shard_id), ignore_errors=True)
 
     # --- compaction ------------------------------------------------------------------------------

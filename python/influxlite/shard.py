@@ -157,10 +157,11 @@ class Shard:
                 if rel not in listed and (name.endswith(".parquet") or name.endswith(".tmp")):
                     os.remove(full + os.sep + name)
 
-    def close(self) -> None:
-        """Writes the cache out and compacts fully (unless read-only), then closes the files. A
-        compaction that fails here loses nothing: the WAL keeps the points for the next open."""
-        if self.wal is not None and not self.read_only and self.wal.failed is None:
+    def close(self, *, compact: bool = True) -> None:
+        """Writes the cache out and compacts fully (unless read-only, or ``compact=False`` for a
+        shard about to be deleted), then closes the files. A compaction that fails here loses
+        nothing: the WAL keeps the points for the next open."""
+        if compact and self.wal is not None and not self.read_only and self.wal.failed is None:
             try:
                 self.compact_full()
             except Exception:  # noqa: BLE001 - the WAL still holds everything
