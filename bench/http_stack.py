@@ -31,6 +31,8 @@ import zlib
 
 MAX_BODY = 25_000_000  # InfluxDB's default max-body-size
 STACKS = ("uvicorn", "granian-asgi", "granian-rsgi")
+# The real server, end to end (parse, series, WAL fsync): not a candidate, the result.
+ALL = STACKS + ("influxlite",)
 
 
 # --- the app (server side) ----------------------------------------------------------------------
@@ -192,10 +194,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--serve", choices=STACKS, help="run one server (internal)")
     ap.add_argument("--port", type=int)
-    ap.add_argument("--stacks", nargs="+", default=list(STACKS), choices=STACKS)
+    ap.add_argument("--stacks", nargs="+", default=list(STACKS), choices=ALL,
+                    help="stacks to measure (default: the candidates; 'influxlite' is influxlite serve itself)")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--mb", type=float, default=5.0, help="body size in MB (default 5)")
-    ap.add_argument("--seconds", type=float, default=10.0, help="per stack and encoding (default 10)")
+    ap.add_argument("--seconds", type=float, default=5.0, help="per stack, encoding and round (default 5)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds over every stack, interleaved so a busy moment hits all (default 3); "
+                         "the table shows the median and the range")
     args = ap.parse_args()
     if args.serve:
         serve(args.serve, args.port)
@@ -213,23 +219,54 @@ def main() -> int:
     assert len(parse_points(body)) == lines
     in_process = len(body) / (time.perf_counter() - t0) / 1e6
     print(f"body {len(body) / 1e6:.1f} MB, {lines:,} lines (gzip {len(gz) / 1e6:.2f} MB); {args.clients} clients, "
-          f"{args.seconds:.0f} s each; parse_points alone in-process: {in_process:.0f} MB/s; "
+          f"{args.seconds:.0f} s each, {args.rounds} rounds; parse_points alone in-process: {in_process:.0f} MB/s; "
           f"load average {os.getloadavg()[0]:.2f}")
-    print(f"{'stack':<14} {'body':<5} {'req/s':>7} {'MB/s':>7} {'lines/s':>12}")
-    for stack in args.stacks:
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", stack, "--port", str(port)])
-        try:
-            wait_up(port, proc)
-            load(port, body, False, args.clients, 1.0)  # warm-up
-            for name, payload in (("plain", body), ("gzip", gz)):
-                n, elapsed = load(port, payload, name == "gzip", args.clients, args.seconds)
-                print(f"{stack:<14} {name:<5} {n / elapsed:7.1f} {n * len(body) / elapsed / 1e6:7.0f} "
-                      f"{n * lines / elapsed:12,.0f}", flush=True)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    results: dict[tuple[str, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for stack in args.stacks:
+            _measure(stack, body, gz, args, results)
+    import statistics
+
+    print(f"{'stack':<14} {'body':<5} {'req/s':>7} {'MB/s':>7} {'MB/s range':>11} {'lines/s':>12}")
+    for (stack, name), rates in results.items():
+        med = statistics.median(rates)
+        print(f"{stack:<14} {name:<5} {med:7.1f} {med * len(body) / 1e6:7.0f} "
+              f"{min(rates) * len(body) / 1e6:5.0f}-{max(rates) * len(body) / 1e6:<5.0f} {med * lines:12,.0f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def _measure(stack: str, body: bytes, gz: bytes, args, results: dict) -> None:
+    """One round of one stack: a fresh server, plain then gzip bodies; req/s into ``results``."""
+    port = free_port()
+    tmp = None
+    if stack == "influxlite":
+        import tempfile
+
+        from influxlite.engine import Engine
+
+        tmp = tempfile.mkdtemp(prefix="influxlite-bench-")
+        with Engine(tmp, retention_check_interval=0) as engine:
+            engine.meta.create_database("bench")
+        cmd = [sys.executable, "-m", "influxlite", "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", tmp]
+        env = dict(os.environ, INFLUXLITE_HTTP_LOG_ENABLED="false")
+    else:
+        cmd = [sys.executable, os.path.abspath(__file__), "--serve", stack, "--port", str(port)]
+        env = None
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        wait_up(port, proc)
+        load(port, body, False, args.clients, 1.0)  # warm-up
+        for name, payload in (("plain", body), ("gzip", gz)):
+            n, elapsed = load(port, payload, name == "gzip", args.clients, args.seconds)
+            results.setdefault((stack, name), []).append(n / elapsed)
+    finally:
+        proc.terminate()
+        proc.wait()
+        if tmp is not None:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -323,3 +323,36 @@ def test_live_influxd_still_answers_as_recorded():
         a, b = live[case["name"]], RECORDED["answers"][case["name"]]
         assert (a["status"], a["body"]) == (b["status"], b["body"]), case["name"]
         assert _comparable_headers(a) == _comparable_headers(b), case["name"]
+
+
+def test_sigterm_lets_a_write_in_flight_finish(tmp_path, impl):
+    """SIGTERM while a chunked write is half sent: the server stops accepting, still takes the
+    rest of that body, answers 204, then closes the engine and exits 0; the points are kept."""
+    import socket
+    import time
+
+    from influxlite.engine import Engine
+
+    server = Server(tmp_path / "data", impl)
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        sock.sendall(b"POST /write?db=db HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        first = b"inflight,host=a v=1 %d\n" % T
+        sock.sendall(b"%x\r\n%s\r\n" % (len(first), first))
+        server.proc.send_signal(signal.SIGTERM)
+        while "accepting no more connections" not in server.output():
+            assert server.proc.poll() is None, server.output()
+            time.sleep(0.02)
+        rest = b"inflight,host=b v=2 %d\n" % T
+        sock.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest))
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            data = sock.recv(65536)
+            assert data, reply
+            reply += data
+        assert reply.startswith(b"HTTP/1.1 204 No Content\r\n"), reply
+    finally:
+        sock.close()
+    assert server.proc.wait() == 0, server.output()
+    with Engine(tmp_path / "data", retention_check_interval=0) as engine:
+        assert engine.read("db", "inflight").num_rows == 2

@@ -200,7 +200,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     try:
         for db in engine.meta.databases:
             sf = engine.series_file(db.name)
-            print(f"database {db.name!r}: {sf.series_count():,} series, {_bytes(os.path.join(args.data_dir, db.name))}")
+            print(f"database {db.name!r}: {sf.series_count():,} series, {_bytes(engine.database_path(db.name))}")
             for t in sf.torn:
                 print(f"  torn series file tail (not repaired, read-only): {t}")
             for rp in db.retention_policies:
@@ -266,6 +266,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.data_dir is not None:
             config.data_dir = args.data_dir
         config.host_port()
+        if config.auth_enabled:
+            raise ConfigError("[http] auth-enabled = true: authentication is not implemented yet; "
+                              "refusing to serve the data without it")
     except (ConfigError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -299,6 +299,19 @@ def _protocol_class():
 
 # --- serve ---------------------------------------------------------------------------------------------
 
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            if not self.should_exit:
+                print(f"influxlite: {signal.Signals(sig).name}: accepting no more connections, finishing the "
+                      f"requests in flight", file=sys.stderr, flush=True)
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
 def serve(config, *, banner=None) -> int:
     """Runs the server until SIGINT/SIGTERM; returns the exit status."""
     import uvicorn
@@ -329,7 +342,7 @@ def serve(config, *, banner=None) -> int:
         uconfig = uvicorn.Config(app, loop="uvloop" if _has("uvloop") else "asyncio", http=_protocol_class(),
                                  ws="none", lifespan="on", access_log=False, log_level="warning",
                                  server_header=False, date_header=True, timeout_keep_alive=120)
-        server = uvicorn.Server(uconfig)
+        server = _server_class()(uconfig)
         # uvicorn re-raises the signal that stopped it once it has shut down; these handlers
         # take it, so the engine is closed and the exit status is 0.
         stop_signals = (signal.SIGINT, signal.SIGTERM)
