@@ -383,3 +383,26 @@ def test_a_field_named_series_id_gets_its_own_column(env, tmp_path):
         assert t.column("series_id").to_pylist() == [sid] and t.column("series_id::field").to_pylist() == [5]
         shard.compact()
     assert pq.read_table(tmp_path / "1" / "parquet" / "m").column("series_id::field").to_pylist() == [5]
+
+
+def test_database_and_policy_names_never_reach_other_paths(tmp_path):
+    from influxlite.engine import Engine
+
+    t = 1_700_000_000_000_000_000
+    with Engine(tmp_path, retention_check_interval=0) as e:
+        for db in ("meta", "DB", "db", ".lock", "data"):
+            e.meta.create_database(db)
+            e.write_points(db, None, parse_points(b"cpu v=1 %d" % t))
+        e.meta.create_retention_policy("db", "RP", 0)
+        e.meta.create_retention_policy("db", "rp", 0)
+        e.write_points("db", "RP", parse_points(b"cpu v=2 %d" % t))
+        e.write_points("db", "rp", parse_points(b"cpu v=3 %d" % t))
+        e.drop_database("meta")  # once, this removed <data>/meta/meta.json with it
+        assert (tmp_path / "meta" / "meta.json").exists()
+        assert [d.name for d in e.meta.databases] == ["DB", "db", ".lock", "data"]
+        assert e.read("db", "cpu", rp="RP").column("v").to_pylist() == [2.0]
+        assert e.read("db", "cpu", rp="rp").column("v").to_pylist() == [3.0]
+        assert e.read("DB", "cpu").column("v").to_pylist() == [1.0]
+    with Engine(tmp_path, retention_check_interval=0) as e:  # all of it survives a reopen
+        assert e.read(".lock", "cpu").column("v").to_pylist() == [1.0]
+        assert sorted(os.listdir(tmp_path / "data")) == sorted(["^d^b", "db", "%2elock", "data"])

@@ -1,9 +1,10 @@
 """``Engine(data_dir)``: the meta store, the series files, the shards and the PointsWriter of one
 data directory, and the retention service. No HTTP in here.
 
-Layout (as InfluxDB's): ``<data>/meta/meta.json``, ``<data>/<db>/_series``,
-``<data>/<db>/<rp>/<shard id>/`` (``index/``, ``wal/``, ``fields.json``, ``manifest.json``,
-``parquet/``).
+Layout (as InfluxDB's, one ``data/`` level apart from ``meta/`` so that no database name can
+reach the meta store): ``<data>/meta/meta.json``, ``<data>/data/<db>/_series``,
+``<data>/data/<db>/<rp>/<shard id>/`` (``index/``, ``wal/``, ``fields.json``, ``manifest.json``,
+``parquet/``), each database and retention policy directory named by ``pathnames.dir_name``.
 
 One engine writes to a data directory at a time (``datadir.DataDirLock``); ``read_only=True``
 opens it without the lock and without changing a byte (torn tails are reported, not cut).
@@ -21,6 +22,7 @@ import time
 from ._fsync import make_dirs
 from .coordinator import DEFAULT_WRITE_TIMEOUT, PointsWriter, WriteResult
 from .datadir import DataDirLock
+from .pathnames import dir_name
 from .meta import MetaStore
 from .models import PointBatch
 from .seriesfile import SeriesFile
@@ -123,13 +125,17 @@ class Engine:
         with self._lock:
             sf = self._series_files.get(database)
             if sf is None:
-                sf = SeriesFile(os.path.join(self.data_dir, database, "_series"), sync=self._sync,
+                sf = SeriesFile(os.path.join(self.database_path(database), "_series"), sync=self._sync,
                                 read_only=self.read_only)
                 self._series_files[database] = sf
             return sf
 
     def shard_path(self, database: str, rp: str, shard_id: int) -> str:
-        return os.path.join(self.data_dir, database, rp, str(shard_id))
+        return os.path.join(self.database_path(database), dir_name(rp.encode()), str(shard_id))
+
+    def database_path(self, database: str) -> str:
+        """``<data>/data/<db dir>``: no database name chooses another path."""
+        return os.path.join(self.data_dir, "data", dir_name(database.encode()))
 
     def shard(self, database: str, rp: str, shard_id: int) -> Shard:
         """The open shard (opened, or created, on first use)."""
@@ -263,7 +269,7 @@ class Engine:
             sf = self._series_files.pop(name, None)
         if sf is not None:
             sf.close()
-        shutil.rmtree(os.path.join(self.data_dir, name), ignore_errors=True)
+        shutil.rmtree(self.database_path(name), ignore_errors=True)
 
     def drop_retention_policy(self, database: str, name: str) -> None:
         db = self.meta.database(database)
@@ -274,7 +280,7 @@ class Engine:
             for sid in g.shards:
                 self._remove_shard(database, name, sid)
         self.meta.drop_retention_policy(database, name)
-        shutil.rmtree(os.path.join(self.data_dir, database, name), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.database_path(database), dir_name(name.encode())), ignore_errors=True)
 
 
 def _unify_field_types(tables: list) -> list:

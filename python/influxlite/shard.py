@@ -1,5 +1,5 @@
 """One shard: its TSI index, its field types and its point storage (WAL, cache, Parquet files),
-in one directory ``<data>/<db>/<rp>/<shard id>/``; the series file is the database's.
+in one directory ``<data>/data/<db>/<rp>/<shard id>/``; the series file is the database's.
 
 ``write(batch, sel)`` is InfluxDB's shard write: check the points (``time`` tag/field rules,
 field types, first writer wins), create missing series in the series file and the index, append

@@ -16,7 +16,6 @@ newest value wins (InfluxDB's overwrite rule).
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pyarrow as pa
@@ -24,58 +23,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .._fsync import atomic_write
+from ..pathnames import dir_name, name_from_dir
 from ..serieskey import parse_series_key
 from .arrow import TIME
 
 COMPRESSION = "zstd"
-_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-")
-_MAX_DIR_NAME = 200
-
-
-def dir_name(measurement: bytes) -> str:
-    """A file-name-safe, collision-free name for a measurement's directory, readable for plain
-    names: lower-case ASCII letters, digits, ``_`` and ``-`` stay; an upper-case letter becomes
-    ``^`` and the letter in lower case (``CPU`` -> ``^c^p^u``); any other byte becomes ``%`` and two
-    lower-case hex digits (``.`` -> ``%2e``). The result holds no upper-case letter, so names that
-    differ only in case stay apart on case-insensitive filesystems, and never is ``.``, ``..`` or
-    empty. A name longer than 200 characters is cut and ends in ``~`` and a hash of the whole name
-    (``~`` appears nowhere else); ``measurement_from_dir`` reverses every other name."""
-    out = []
-    for b in measurement:
-        if b in _PLAIN:
-            out.append(chr(b))
-        elif 65 <= b <= 90:
-            out.append("^" + chr(b + 32))
-        else:
-            out.append(f"%{b:02x}")
-    name = "".join(out) or "%"
-    if len(name) > _MAX_DIR_NAME:
-        name = name[:160] + "~" + hashlib.sha256(measurement).hexdigest()[:32]
-    return name
-
-
-def measurement_from_dir(name: str) -> bytes | None:
-    """The measurement a ``dir_name`` came from (None for a cut, hashed name)."""
-    if "~" in name:
-        return None
-    if name == "%":
-        return b""
-    out = bytearray()
-    i = 0
-    while i < len(name):
-        c = name[i]
-        if c == "^":
-            out.append(ord(name[i + 1]) - 32)
-            i += 2
-        elif c == "%":
-            out.append(int(name[i + 1:i + 3], 16))
-            i += 3
-        else:
-            out.append(ord(c))
-            i += 1
-    return bytes(out)
-
-
+measurement_from_dir = name_from_dir
+__all__ = ["dir_name", "measurement_from_dir"]
 def add_tags(table: pa.Table, series_key_of) -> pa.Table:
     """Adds a dictionary-encoded column per tag key (values from each row's series key)."""
     if table.num_rows == 0:
