@@ -356,3 +356,40 @@ def test_sigterm_lets_a_write_in_flight_finish(tmp_path, impl):
     assert server.proc.wait() == 0, server.output()
     with Engine(tmp_path / "data", retention_check_interval=0) as engine:
         assert engine.read("db", "inflight").num_rows == 2
+
+
+def test_max_concurrent_write_limit_throttles_with_503(tmp_path, impl):
+    """InfluxDB's write throttler: a /write beyond the limit waits up to enqueued-write-timeout
+    for a slot, then gets 503 ``request throttled, exceeds timeout`` (Go's http.Error)."""
+    import socket
+
+    server = Server(tmp_path / "data", impl, {"INFLUXLITE_HTTP_MAX_CONCURRENT_WRITE_LIMIT": "1",
+                                              "INFLUXLITE_HTTP_ENQUEUED_WRITE_TIMEOUT": "100ms"})
+    holder = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        body = b"m v=1 %d\n" % T
+        holder.sendall(b"POST /write?db=db HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body))
+        reply = b""
+        while b"\r\n\r\n" not in reply:  # the server asks for the body once it holds the slot
+            data = holder.recv(65536)
+            assert data, reply
+            reply += data
+        assert reply.startswith(b"HTTP/1.1 100 Continue"), reply
+        throttled = request(server.port, "POST", "/write?db=db", body)
+        assert throttled["status"] == 503 and throttled["body"] == "request throttled, exceeds timeout\n"
+        assert header(throttled, "Content-Type") == "text/plain; charset=utf-8"
+        assert header(throttled, "X-Influxdb-Error") is None and header(throttled, "Request-Id")
+        v2 = request(server.port, "POST", "/api/v2/write?bucket=db", body)  # not throttled, as in 1.8
+        assert v2["status"] == 204
+        holder.sendall(body)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            data = holder.recv(65536)
+            assert data, reply
+            reply += data
+        assert reply.startswith(b"HTTP/1.1 204"), reply
+        assert request(server.port, "POST", "/write?db=db", body)["status"] == 204  # the slot is free again
+    finally:
+        holder.close()
+        assert server.stop() == 0
