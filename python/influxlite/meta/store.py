@@ -364,6 +364,21 @@ class MetaStore:
             rp.shard_groups = [g for g in rp.shard_groups if not (g.deleted and g.id in ids)]
             self._save()
 
+    def drop_shard(self, shard_id: int) -> tuple[str, str] | None:
+        """Removes a shard from its group (a group left empty is marked deleted); returns its
+        (database, policy), or None if no group has it (InfluxDB's DROP SHARD then succeeds)."""
+        with self._lock:
+            for db in self.databases:
+                for rp in db.retention_policies:
+                    for g in rp.shard_groups:
+                        if shard_id in g.shards:
+                            g.shards = [s for s in g.shards if s != shard_id]
+                            if not g.shards and not g.deleted:
+                                g.deleted_at = time.time_ns()
+                            self._save()
+                            return db.name, rp.name
+            return None
+
     # --- users ----------------------------------------------------------------------------------
 
     def user(self, name: str) -> UserInfo | None:
@@ -421,11 +436,25 @@ class MetaStore:
                 raise E.MetaError(E.INVALID_PRIVILEGE)
             u = self._user(name)
             self._database(database)
-            if privilege == "NO PRIVILEGES":
-                u.privileges.pop(database, None)
-            else:
-                u.privileges[database] = privilege
+            u.privileges[database] = privilege  # NO PRIVILEGES stays listed, as InfluxDB lists it
             self._save()
+
+    def user_privilege(self, name: str, database: str) -> str:
+        """A user's privilege on a database (``NO PRIVILEGES`` when none)."""
+        with self._lock:
+            return self._user(name).privileges.get(database, "NO PRIVILEGES")
+
+    def revoke_privilege(self, name: str, database: str, privilege: str) -> None:
+        """InfluxDB's REVOKE: the privilege is bit-cleared from the user's (READ=1, WRITE=2,
+        ALL=3), so revoking READ from ALL leaves WRITE; revoking ALL leaves NO PRIVILEGES."""
+        bits = {"NO PRIVILEGES": 0, "READ": 1, "WRITE": 2, "ALL": 3}
+        with self._lock:
+            privilege = privilege.upper()
+            if privilege not in bits:
+                raise E.MetaError(E.INVALID_PRIVILEGE)
+            have = 0 if privilege == "ALL" else bits[self.user_privilege(name, database)]
+            left = have & ~bits[privilege]
+            self.set_privilege(name, database, {v: k for k, v in bits.items()}[left])
 
     def authenticate(self, name: str, password: str) -> UserInfo:
         u = self.user(name)
