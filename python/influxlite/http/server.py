@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -55,23 +56,47 @@ class Request:
 
 
 def go_json(obj) -> bytes:
-    """``json.Marshal``'s bytes for plain data: HTML characters and U+2028/2029 escaped as Go
-    escapes them, other non-ASCII text as UTF-8."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-            .replace("\\b", "\\u0008").replace("\\f", "\\u000c"))
-    return text.encode("utf-8", "replace")
+    """``json.Marshal``'s bytes for plain data (dicts, lists, strings), keys in the given order."""
+    if isinstance(obj, dict):
+        return b"{" + b",".join(go_json_string(k) + b":" + go_json(v) for k, v in obj.items()) + b"}"
+    if isinstance(obj, (list, tuple)):
+        return b"[" + b",".join(go_json(v) for v in obj) + b"]"
+    if isinstance(obj, str):
+        return go_json_string(obj)
+    return json.dumps(obj).encode()
+
+
+_GO_ESCAPE = re.compile(r'["\\\x00-\x1f<>&\u2028\u2029\udc80-\udcff]')
+_GO_SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _go_escape(m) -> str:
+    ch = m.group()
+    short = _GO_SHORT.get(ch)
+    if short is not None:
+        return short
+    if "\udc80" <= ch <= "\udcff":  # a byte that is not UTF-8 (surrogateescape): Go writes \ufffd
+        return "\\ufffd"
+    return f"\\u{ord(ch):04x}"
+
+
+def go_json_string(text: str) -> bytes:
+    """A string as Go's encoding/json writes it: ``<``, ``>``, ``&``, U+2028/2029 and control
+    characters other than \\n \\r \\t as ``\\u00XX``; bytes that are not UTF-8 as ``\\ufffd``;
+    other text as UTF-8."""
+    return ('"' + _GO_ESCAPE.sub(_go_escape, text) + '"').encode("utf-8")
 
 
 def _header_value(text: str, limit: int | None = None) -> bytes:
-    """A header value as Go's net/http writes it (CR and LF become spaces); other control
-    characters, which uvicorn refuses to send, also become spaces."""
-    raw = text.encode("utf-8", "replace")
+    """A header value as Go's net/http writes it: the raw bytes (``limit`` of them at most),
+    CR and LF as spaces; other control characters, which uvicorn refuses to send, also."""
+    raw = text.encode("utf-8", "surrogateescape")
     if limit is not None:
         raw = raw[:limit]
-    return bytes(32 if (b < 32 and b != 9) or b == 127 else b for b in raw) if any(
-        (b < 32 and b != 9) or b == 127 for b in raw) else raw
+    return raw.translate(_HEADER_SPACES)
+
+
+_HEADER_SPACES = bytes(32 if (b < 32 and b != 9) or b == 127 else b for b in range(256))
 
 
 class App:
@@ -221,7 +246,7 @@ def _render(out: Outcome, headers: list) -> tuple[int, bytes]:
     if not out.errors:
         return out.status, b""
     headers.append((b"X-Influxdb-Error", _header_value(out.errors[0], 1024)))
-    return out.status, b"".join(go_json({"error": e}) + b"\n" for e in out.errors)
+    return out.status, b"".join(b'{"error":' + go_json_string(e) + b"}\n" for e in out.errors)
 
 
 async def _respond(send, status: int, headers: list, body: bytes, method: str) -> int:

@@ -199,7 +199,9 @@ class WriteHandler:
                 return out.error(400, str(e))
         batch = parse_points(body, PARSER_PRECISIONS.get(precision, "n"))
         del body
-        parse_error = batch.error_text()
+        # The lines as sent: bytes that are not UTF-8 stay (surrogateescape) until the response.
+        errors = batch._raw.error_messages()
+        parse_error = b"\n".join(errors).decode("utf-8", "surrogateescape") if errors else None
         if parse_error is not None and len(batch) == 0:
             return out.error(400, parse_error)
         try:
