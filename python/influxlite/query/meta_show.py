@@ -10,7 +10,7 @@ import os
 
 from pyroaring import BitMap64
 
-from .ast_expr import ListLiteral, RegexLiteral, StringLiteral
+from .ast_expr import BinaryExpr, ListLiteral, ParenExpr, RegexLiteral, StringLiteral, VarRef
 from .ast_select import Measurement
 from .results import StatementError, format_time_rfc3339, make_row
 from .tagfilter import TagFilterError, name_matches, series_ids, strip_time
@@ -212,14 +212,61 @@ def show_measurements(ctx, stmt) -> list[dict]:
     cond = _cond(ctx, stmt.condition)
     src = stmt.source
     names = set()
-    for m, ids in matching_series(db_shards(ctx, db), None, cond).items():
-        if src is not None and not _with_measurement(src, _s(m)):
-            continue
-        names.add(_s(m))
+    for shard in db_shards(ctx, db):
+        try:
+            found = measurement_names_by_expr(shard.index, cond)
+        except TagFilterError as e:
+            raise StatementError(str(e)) from None
+        names.update(_s(m) for m in found if src is None or _with_measurement(src, _s(m)))
     names = _page(sorted(names), stmt.offset, stmt.limit)
     if not names:
         return []
     return [make_row("measurements", ["name"], [[n] for n in names])]
+
+
+def measurement_names_by_expr(index, cond) -> set[bytes]:
+    """InfluxDB's measurementNamesByExpr: AND intersects, OR unites; ``tag op value`` takes
+    the measurements that have the tag key and (for = and =~) some value matching, (for != and
+    !~) no value matching. Measurements without series are left out."""
+    if cond is None:
+        return {m for m in index.measurement_names() if index.measurement_series_ids(m)}
+    if isinstance(cond, ParenExpr):
+        return measurement_names_by_expr(index, cond.expr)
+    if isinstance(cond, BinaryExpr) and cond.op in (Tok.AND, Tok.OR):
+        lhs, rhs = measurement_names_by_expr(index, cond.lhs), measurement_names_by_expr(index, cond.rhs)
+        return lhs & rhs if cond.op == Tok.AND else lhs | rhs
+    if not isinstance(cond, BinaryExpr) or cond.op not in (Tok.EQ, Tok.NEQ, Tok.EQREGEX, Tok.NEQREGEX):
+        raise TagFilterError("invalid tag comparison operator")
+    key, value = _tag_operands(cond)
+    positive = cond.op in (Tok.EQ, Tok.EQREGEX)
+    out = set()
+    for m in index.measurement_names():
+        if key == "_name":
+            if name_matches(_s(m), cond.op, value):
+                out.add(m)
+            continue
+        k = key.encode("utf-8", "surrogateescape")
+        if not index.tag_key_series_ids(m, k):
+            continue
+        match = any(_value_matches(value, _s(v)) for v in index.tag_values(m, k)
+                    if index.tag_value_series_ids(m, k, v))
+        if match == positive:
+            out.add(m)
+    return out
+
+
+def _tag_operands(e):
+    if isinstance(e.lhs, VarRef) and isinstance(e.rhs, (StringLiteral, RegexLiteral)):
+        return e.lhs.val, e.rhs
+    if isinstance(e.rhs, VarRef) and isinstance(e.lhs, (StringLiteral, RegexLiteral)):
+        return e.rhs.val, e.lhs
+    raise TagFilterError("invalid tag comparison operator")
+
+
+def _value_matches(value, v: str) -> bool:
+    if isinstance(value, RegexLiteral):
+        return value.compiled().search(v) is not None
+    return v == value.val
 
 
 def _with_measurement(src, name: str) -> bool:
