@@ -129,7 +129,7 @@ def _page(items: list, offset: int, limit: int) -> list:
 def show_databases(ctx, stmt) -> list[dict]:
     names = [db.name for db in ctx.engine.meta.databases]
     if ctx.user is not None and not ctx.user.admin:
-        names = [n for n in names if n in ctx.user.privileges]
+        names = [n for n in names if ctx.user.privileges.get(n, "NO PRIVILEGES") != "NO PRIVILEGES"]
     return [make_row("databases", ["name"], [[n] for n in names])]
 
 
