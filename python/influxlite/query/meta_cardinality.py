@@ -9,11 +9,10 @@ from __future__ import annotations
 import platform
 import time
 
-from .meta_show import (_cond, _page, _s, database_name, db_shards, field_keys, matching_series,
-                        require_database, series_keys, show_measurements, tag_values, _measurement_keys)
+from .meta_show import (_cond, _measurement_keys, _page, _s, database_name, db_shards, field_keys,
+                        matching_series, require_database, series_keys, tag_values)
 from .results import StatementError, make_row
 from .tagfilter import has_time
-from .ast_statements import ShowMeasurementsStatement, ShowTagValuesStatement
 
 VERSION = "1.8.10"
 

@@ -4,7 +4,7 @@ privileges, with InfluxDB 1.x's rules and texts (``coordinator/statement_executo
 from __future__ import annotations
 
 from .ast_expr import VarRef, walk
-from .meta_show import _s, _source_matches, db_shards, require_database
+from .meta_show import _s, _source_matches, db_shards
 from .results import StatementError
 from .tagfilter import TagFilterError, has_time, series_ids
 from .timerange import condition_expr

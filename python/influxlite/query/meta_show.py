@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 
-from pyroaring import BitMap64
-
 from .ast_expr import BinaryExpr, ListLiteral, ParenExpr, RegexLiteral, StringLiteral, VarRef
 from .ast_select import Measurement
 from .results import StatementError, format_time_rfc3339, make_row
