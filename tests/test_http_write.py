@@ -51,6 +51,8 @@ class Server:
                 [sys.executable, "-m", "influxlite", "serve", "--bind", f"127.0.0.1:{self.port}",
                  "--data-dir", str(data_dir)], env=full_env, stdout=log, stderr=subprocess.STDOUT)
         wait_listening(self.port, self.proc, "influxlite serve")
+        # Listening starts before uvicorn serves; a ping answered means it serves.
+        assert request(self.port, "GET", "/ping")["status"] == 204
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -231,6 +233,7 @@ def test_access_log_in_influxdb_format(tmp_path, impl):
     finally:
         assert server.stop() == 0
     lines = [line for line in server.output().splitlines() if line.startswith("[httpd]")]
+    lines = [next(line for line in lines if '"POST' in line), next(line for line in lines if "rid-2" in line)]
     assert re.fullmatch(r'\[httpd\] 127\.0\.0\.1 - bob \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
                         r'"POST /write\?db=db&p=%5BREDACTED%5D&u=bob HTTP/1\.1 " 204 0 "-" "test-agent" rid-1 \d+',
                         lines[0]), lines[0]
@@ -397,3 +400,25 @@ def test_max_concurrent_write_limit_throttles_with_503(tmp_path, impl):
     finally:
         holder.close()
         assert server.stop() == 0
+
+
+def test_sigterm_as_soon_as_it_listens_still_stops_cleanly(tmp_path, impl):
+    """The socket listens before uvicorn takes the signals over: a SIGTERM in between is kept
+    and stops the server once it runs (exit 0, engine closed)."""
+    prepare_data(tmp_path / "data")
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    env.pop("INFLUXLITE_PURE", None)
+    if impl == "pure":
+        env["INFLUXLITE_PURE"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "influxlite", "serve", "--bind", f"127.0.0.1:{port}",
+                             "--data-dir", str(tmp_path / "data")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    wait_listening(port, proc, "influxlite serve")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err
+    from influxlite.engine import Engine
+
+    with Engine(tmp_path / "data", retention_check_interval=0):  # the lock was released
+        pass

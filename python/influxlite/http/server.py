@@ -347,6 +347,18 @@ def serve(config, *, banner=None) -> int:
 
     host, port = config.host_port()
     data_dir = os.path.expanduser(config.data_dir or DEFAULT_DATA_DIR)
+    # A stop signal before uvicorn has taken the signals over (or after it has given them back)
+    # must still stop the server cleanly: remember it, and tell the server once there is one.
+    early = {"server": None, "stop": False}
+
+    def stop_early(sig, frame) -> None:
+        if not early["stop"]:
+            early["stop"] = True
+            if early["server"] is not None and not early["server"].should_exit:
+                early["server"].handle_exit(sig, frame)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop_early)
     try:
         engine = Engine(data_dir, write_timeout=config.write_timeout, fsync_delay=config.wal_fsync_delay,
                         retention_autocreate=config.retention_autocreate,
@@ -368,11 +380,11 @@ def serve(config, *, banner=None) -> int:
                                  ws="none", lifespan="on", access_log=False, log_level="warning",
                                  server_header=False, date_header=True, timeout_keep_alive=120)
         server = _server_class()(uconfig)
-        # uvicorn re-raises the signal that stopped it once it has shut down; these handlers
-        # take it, so the engine is closed and the exit status is 0.
-        stop_signals = (signal.SIGINT, signal.SIGTERM)
-        for sig in stop_signals:
-            signal.signal(sig, lambda *_: None)
+        early["server"] = server
+        if early["stop"]:
+            server.handle_exit(signal.SIGTERM, None)
+        # uvicorn re-raises the signal that stopped it once it has shut down: stop_early takes
+        # it, so the engine is closed and the exit status is 0.
         print(banner or (
             f"influxlite {_installed_version()} ({_backend.implementation}) serving InfluxDB {INFLUXDB_VERSION}'s "
             f"HTTP API on http://{bound[0]}:{bound[1]}, data in {data_dir}"), file=sys.stderr, flush=True)
