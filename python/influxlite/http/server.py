@@ -25,7 +25,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlencode
 
-from .write import Outcome, WriteHandler
+from .query import QueryHandler
+from .write import Outcome, WriteHandler, _read_body
 
 # The InfluxDB release whose HTTP API this server speaks; clients read it from the
 # X-Influxdb-Version header (influxdb-python's ping(), influxdb-client's version()).
@@ -114,7 +115,9 @@ class App:
             "/api/v2/write": {"POST": self.write_v2},
             "/ping": {"GET": self.ping, "HEAD": self.ping},
             "/health": {"GET": self.health},
+            "/query": {"GET": self.query, "POST": self.query, "OPTIONS": None},
         }
+        self.queries: QueryHandler | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -122,6 +125,7 @@ class App:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
                     self.writes = WriteHandler(self.engine, self.config, self.executor)
+                    self.queries = QueryHandler(self.engine, self.executor, _read_body)
                     await send({"type": "lifespan.startup.complete"})
                 elif msg["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
@@ -179,6 +183,9 @@ class App:
 
     async def write_v2(self, req, receive):
         return await self.writes.v2(req, receive)
+
+    async def query(self, req, receive):
+        return await self.queries.handle(req, receive)
 
     async def ping(self, req, receive):
         verbose = req.query.get("verbose", "")
