@@ -25,7 +25,9 @@ TOO_LARGE = "Request Entity Too Large"
 
 
 class BodyTooLarge(Exception):
-    pass
+    def __init__(self, more: bool = False) -> None:
+        super().__init__()
+        self.more = more  # more of the body was still to come
 
 
 @dataclass
@@ -175,8 +177,12 @@ class WriteHandler:
             return out.error(413, TOO_LARGE)
         try:
             body = await _read_body(receive, limit)
-        except BodyTooLarge:
+        except BodyTooLarge as e:
             out.close = True
+            # As Go's server: discard up to 256 KiB more of the body, so that a client still
+            # sending reads the 413 instead of a reset connection.
+            if e.more:
+                await _drain(receive, 256 << 10)
             return out.error(413, TOO_LARGE)
         gzipped = req.headers.get("content-encoding") == "gzip"
         consistency = req.query.get("consistency", "")
@@ -240,11 +246,21 @@ async def _read_body(receive, limit: int) -> bytes:
         if chunk:
             size += len(chunk)
             if limit and size > limit:
-                raise BodyTooLarge()
+                raise BodyTooLarge(bool(msg.get("more_body")))
             chunks.append(chunk)
         if not msg.get("more_body"):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _drain(receive, limit: int) -> None:
+    """Reads and drops what is left of a request body, up to ``limit`` bytes."""
+    size = 0
+    while size <= limit:
+        msg = await receive()
+        if msg["type"] == "http.disconnect" or not msg.get("more_body"):
+            return
+        size += len(msg.get("body", b""))
 
 
 def _go_quote(s: str) -> str:
