@@ -38,21 +38,17 @@ def fsync_all(fds: list[int]) -> None:
         f.result()
 
 
-def fsync_dir(path: str) -> None:
-    """Makes a directory's entries (a created, renamed or removed file) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def fsync_path(path: str) -> None:
+    """fsyncs a file, or a directory (which makes its entries durable: a created, renamed or
+    removed file), by name."""
     fd = os.open(path, os.O_RDONLY)
     try:
         fsync(fd)
     finally:
         os.close(fd)
+
+
+fsync_dir = fsync_path  # a directory: its created, renamed or removed entries
 
 
 def make_dirs(path: str) -> None:

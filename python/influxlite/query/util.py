@@ -12,6 +12,8 @@ __all__ = ["go_trim_space", "quote_ident", "quote_string", "ident_needs_quotes",
            "ErrInvalidDuration", "NS", "US", "MS", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK"]
 
 NS = 1
+from ..meta.durations import format_duration as go_duration_string  # Go's Duration.String()
+
 US = 1000
 MS = 1000 * US
 SECOND = 1000 * MS
@@ -85,37 +87,6 @@ def format_duration(d: int) -> str:
 def _go_div(a: int, b: int) -> int:
     q = abs(a) // abs(b)
     return q if (a >= 0) == (b >= 0) else -q
-
-
-def _frac(v: int, prec: int) -> str:
-    """Go's fmtFrac: v/10**prec with trailing zeros (and a bare '.') dropped."""
-    s = str(v).rjust(prec + 1, "0")
-    whole, frac = s[:-prec], s[-prec:].rstrip("0")
-    return whole + ("." + frac if frac else "")
-
-
-def go_duration_string(d: int) -> str:
-    """Go's time.Duration.String(), e.g. 90m -> '1h30m0s', 1500ms -> '1.5s'."""
-    if d == 0:
-        return "0s"
-    neg = d < 0
-    u = -d if neg else d
-    if u < SECOND:
-        if u < US:
-            out = f"{u}ns"
-        elif u < MS:
-            out = _frac(u, 3) + "\u00b5s"
-        else:
-            out = _frac(u, 6) + "ms"
-    else:
-        secs = _frac(u % MINUTE, 9) + "s"
-        mins = u // MINUTE
-        if mins == 0:
-            out = secs
-        else:
-            hours = mins // 60
-            out = (f"{hours}h" if hours else "") + f"{mins % 60}m" + secs
-    return "-" + out if neg else out
 
 
 def go_float_f3(v: float) -> str:
