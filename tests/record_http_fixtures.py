@@ -202,7 +202,8 @@ def run_cases(port: int) -> dict[str, dict]:
 class Influxd:
     """A private influxd on free ports with a temporary directory; ``stop()`` ends it by pid."""
 
-    def __init__(self, max_body: int = MAX_BODY) -> None:
+    def __init__(self, max_body: int = MAX_BODY, env: dict | None = None, setup: tuple | None = None) -> None:
+        """``env``: more INFLUXDB_* settings (e.g. INFLUXDB_DATA_MAX_SERIES_PER_DATABASE)."""
         self.dir = tempfile.mkdtemp(prefix="influxd-")
         self.port = free_port()
         env = dict(os.environ,
@@ -213,11 +214,12 @@ class Influxd:
                    INFLUXDB_DATA_WAL_DIR=os.path.join(self.dir, "wal"),
                    INFLUXDB_HTTP_MAX_BODY_SIZE=str(max_body),
                    INFLUXDB_REPORTING_DISABLED="true",
-                   INFLUXDB_HTTP_LOG_ENABLED="false")
+                   INFLUXDB_HTTP_LOG_ENABLED="false", **(env or {}))
         self.proc = subprocess.Popen([shutil.which("influxd") or "influxd"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_listening(self.port, self.proc, "influxd")
-        for q in ("CREATE DATABASE db", "CREATE RETENTION POLICY short ON db DURATION 1h REPLICATION 1"):
+        # ``setup``: the queries sent first instead (each must answer 200), e.g. with auth enabled.
+        for q in setup or ("CREATE DATABASE db", "CREATE RETENTION POLICY short ON db DURATION 1h REPLICATION 1"):
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             conn.request("POST", "/query?" + __import__("urllib.parse").parse.urlencode({"q": q}))
             assert conn.getresponse().status == 200

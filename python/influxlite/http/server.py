@@ -166,8 +166,14 @@ class App:
             except ConnectionResetError:
                 return  # the client went away before its body arrived
             headers.append((b"Content-Type", b"application/json"))
+            if getattr(out, "streams", False):  # /query: written while it is made (no Content-Length)
+                size = await out.send(send, headers, req.method)
+                if self.config.log_enabled:
+                    self._access_log(req, out.status, size, rid, start)
+                return
             if isinstance(out, tuple):
-                status, body = out
+                status, body = out[:2]
+                headers += out[2] if len(out) > 2 else []
             else:
                 status, body = _render(out, headers)
                 if status >= 500 and out.errors:

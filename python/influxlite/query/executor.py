@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import ast_select as S
@@ -25,6 +26,7 @@ from . import meta_cardinality as C
 from . import meta_ddl as D
 from . import meta_show as M
 from .parser import parse_query
+from .chunks import merge_results, results_of
 from .results import StatementError, make_result
 
 __all__ = ["QueryExecutor", "NOT_EXECUTED", "SELECT_NOT_IMPLEMENTED"]
@@ -87,6 +89,22 @@ HANDLERS = {
 }
 
 
+# Statements that write: sent by GET they still run, with InfluxDB's deprecation warning
+# (recorded from 1.6.7; DELETE and KILL QUERY get none).
+WARNED_ON_GET = (A.CreateDatabaseStatement, A.DropDatabaseStatement, A.CreateRetentionPolicyStatement,
+                 A.AlterRetentionPolicyStatement, A.DropRetentionPolicyStatement, A.CreateUserStatement,
+                 A.SetPasswordUserStatement, A.GrantStatement, A.GrantAdminStatement, A.RevokeStatement,
+                 A.RevokeAdminStatement, A.DropUserStatement, A.DropSeriesStatement, A.DropMeasurementStatement,
+                 A.DropShardStatement, A.CreateContinuousQueryStatement, A.DropContinuousQueryStatement,
+                 A.CreateSubscriptionStatement, A.DropSubscriptionStatement)
+
+
+def read_only_warning(stmt) -> dict:
+    """query.ReadOnlyWarning: the message a statement that writes gets when sent by GET."""
+    return {"level": "warning",
+            "text": f"deprecated use of '{stmt}' in a read only context, please use a POST request instead"}
+
+
 @dataclass
 class RunningQuery:
     qid: int
@@ -131,19 +149,31 @@ class QueryExecutor:
     def execute(self, query, database: str = "", retention_policy: str = "", params: dict | None = None,
                 now: int | None = None, user=None) -> list[dict]:
         """The ``results`` list of a query (text or a parsed ``Query``); see the module doc."""
+        return merge_results(self.execute_iter(query, database, retention_policy, params, now, user))
+
+    def execute_iter(self, query, database: str = "", retention_policy: str = "", params: dict | None = None,
+                     now: int | None = None, user=None, *, chunk_size: int | None = None,
+                     read_only: bool = False) -> Iterator[dict]:
+        """The results one by one, as InfluxDB's executor sends them: with ``chunk_size`` a
+        statement's rows are cut into several results (``query.chunks``), else each statement is
+        one result. A failing statement k (of n) is followed by n-1-k ``not executed`` results,
+        all with id k (recorded from 1.6.7; merged, they read as the module doc says).
+        ``read_only`` (a GET) adds InfluxDB's deprecation warning to statements that write.
+        Rows are produced while the iterator is consumed; closing it stops the statement."""
         q = parse_query(query, params) if isinstance(query, str) else query
         ctx = Context(self.engine, database or "", retention_policy or "", time.time_ns() if now is None else now,
                       user, self.started_at, self)
-        results: list[dict] = []
         n = len(q.statements)
         for i, stmt in enumerate(q.statements):
-            error = self._run_one(ctx, i, stmt, results)
-            if error is not None:
-                results.append(make_result(i, error=NOT_EXECUTED if i < n - 1 else error))
-                break
-        return results
+            failed = yield from self._results(ctx, i, stmt, chunk_size, read_only)
+            if failed is not None:
+                yield make_result(i, error=failed)
+                for _ in range(i, n - 1):
+                    yield make_result(i, error=NOT_EXECUTED)
+                return
 
-    def _run_one(self, ctx: Context, i: int, stmt, results: list[dict]) -> str | None:
+    def _results(self, ctx: Context, i: int, stmt, chunk_size: int | None, read_only: bool):
+        """Yields statement i's results; returns its error text when it failed."""
         handler = HANDLERS.get(type(stmt))
         if handler is None:
             return f"not implemented yet: {type(stmt).__name__}"
@@ -152,6 +182,8 @@ class QueryExecutor:
             self._running[rq.qid] = rq
         try:
             rows = handler(ctx, stmt)
+            messages = [read_only_warning(stmt)] if read_only and isinstance(stmt, WARNED_ON_GET) else None
+            yield from results_of(stmt, i, rows or (), chunk_size, messages)
         except StatementError as e:
             return str(e)
         except Exception as e:  # noqa: BLE001 - a statement's failure is its result's error
@@ -159,5 +191,4 @@ class QueryExecutor:
         finally:
             with self._lock:
                 self._running.pop(rq.qid, None)
-        results.append(make_result(i, rows))
         return None
