@@ -63,7 +63,7 @@ def test_statements_after_an_error_do_not_run(x):
         {"statement_id": 0, "series": [{"name": "databases", "columns": ["name"], "values": [["db"]]}]},
         {"statement_id": 1, "error": "not executed"}]
     assert x.engine.meta.database("late") is None
-    assert x.execute("SELECT * FROM cpu") == [{"statement_id": 0, "error": "not implemented yet: SELECT"}]
+    assert x.execute("SELECT * FROM cpu") == [{"statement_id": 0, "error": "database name required"}]
     assert x.execute("SHOW MEASUREMENTS") == [{"statement_id": 0, "error": "database name required"}]
     with pytest.raises(ParseError, match="^found FOO"):
         x.execute("SHOW FOO")

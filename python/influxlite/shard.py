@@ -41,11 +41,15 @@ from ._fsync import make_dirs
 from .errors import InfluxliteError
 from .storage import WAL, FieldRegistry
 from .storage import compaction, parquet
-from .storage.arrow import schema, snapshot_to_table
+from .storage.arrow import column_name, schema, snapshot_to_table
 from .storage.manifest import FileInfo, Manifest, Tombstone
+from .stats import Statistic, registry
 from .tsi import Index
 
 DEFAULT_CACHE_MAX_SIZE = 25 * 1024 * 1024  # InfluxDB's cache-snapshot-memory-size
+# InfluxDB's ``shard`` statistic (tsdb/shard.go); seriesCreate and diskBytes are read, not counted.
+SHARD_STATS = ("writeReq", "writeReqOk", "writeReqErr", "writePointsOk", "writePointsErr", "writePointsDropped",
+               "fieldsCreate", "writeBytes")
 MIN_TIME, MAX_TIME = -(1 << 63), (1 << 63) - 1
 RETRY_DELAY, MAX_RETRY_DELAY = 0.1, 30.0  # a failed compaction is retried with backoff
 
@@ -111,6 +115,10 @@ class Shard:
         self.manifest: Manifest | None = None
         self.cache = None
         self.wal: WAL | None = None
+        tags = {"database": database, "retentionPolicy": retention_policy, "id": str(shard_id), "path": self.path,
+                "engine": "influxlite", "indexType": "tsi1", "walPath": os.path.join(self.path, "wal")}
+        self.stat = Statistic("shard", tags, SHARD_STATS, self._shard_gauges)
+        self.engine_stat = Statistic("influxlite", tags, (), self._engine_gauges)
 
     # --- open / close ------------------------------------------------------------------------
 
@@ -137,6 +145,8 @@ class Shard:
             self._add_tombstone(m, None if ids is None else _ids(ids), tmin, tmax)
         if deletes and not self.read_only:
             self.manifest.save()
+        registry.register(self.stat)
+        registry.register(self.engine_stat)
         return self
 
     def _remove_orphans(self) -> None:
@@ -161,6 +171,8 @@ class Shard:
         """Writes the cache out and compacts fully (unless read-only, or ``compact=False`` for a
         shard about to be deleted), then closes the files. A compaction that fails here loses
         nothing: the WAL keeps the points for the next open."""
+        registry.unregister(self.stat)
+        registry.unregister(self.engine_stat)
         if compact and self.wal is not None and not self.read_only and self.wal.failed is None:
             try:
                 self.compact_full()
@@ -179,6 +191,13 @@ class Shard:
 
     def write(self, batch, sel: bytes | None = None) -> ShardWriteResult:
         """Writes the selected points (u32 LE indices into ``batch``; all if None)."""
+        try:
+            return self._write(batch, sel)
+        except BaseException:
+            self.stat.update(writeReq=1, writeReqErr=1, writePointsErr=len(batch) if sel is None else len(sel) // 4)
+            raise
+
+    def _write(self, batch, sel: bytes | None) -> ShardWriteResult:
         self._check_writable()
         self._apply_backpressure()
         backend = _backend.backend
@@ -186,12 +205,14 @@ class Shard:
             prepared, new_fields, reason, dropped = backend.shard_prepare(
                 batch._raw, sel, self.fields.known(), len(self.index.partitions))
             if not len(prepared):
+                self.stat.update(writeReq=1, writeReqOk=1, writePointsDropped=dropped)
                 return ShardWriteResult(0, dropped, reason)
             if new_fields:  # durable before the WAL entry that needs them
                 self.fields.add(new_fields)
             ids, groups = self.series_file.create_series_prepared(prepared)
             self.index.add_series_ids_grouped(groups)
-            seq = self.wal.append(prepared.wal_entry(ids))
+            entry = prepared.wal_entry(ids)
+            seq = self.wal.append(entry)
             self.cache.insert_prepared(prepared, ids)
             size = self.cache.size
             self.last_write = time.monotonic()
@@ -199,9 +220,32 @@ class Shard:
         # Durable before we return; waiting outside the lock lets other writers append
         # meanwhile and share the fsync (the cache may show the points a moment earlier).
         self.wal.wait_durable(seq)
+        self.stat.update(writeReq=1, writeReqOk=1, writePointsOk=len(prepared), writePointsDropped=dropped,
+                         fieldsCreate=len(new_fields) if new_fields else 0, writeBytes=len(entry))
         if size > self.cache_max_size:
             self._start_compaction()
         return ShardWriteResult(len(prepared), dropped, reason)
+
+    # --- statistics read on demand (SHOW STATS, /debug/vars) -----------------------------------
+
+    def _shard_gauges(self) -> dict:
+        index = self.index
+        return {"diskBytes": _tree_size(self.path), "seriesCreate": index.series_n() if index is not None else 0}
+
+    def _engine_gauges(self) -> dict:
+        """influxlite's own per-shard numbers: the caches, the WAL, the Parquet files, compactions."""
+        pending = self._pending
+        files = list(self.manifest.files) if self.manifest is not None else []
+        wal = os.path.join(self.path, "wal")
+        return {"cacheBytes": self.cache.size if self.cache is not None else 0,
+                "cachePoints": self.cache.points if self.cache is not None else 0,
+                "snapshotBytes": pending.cache.size if pending is not None else 0,
+                "walBytes": _tree_size(wal), "walSegments": len(os.listdir(wal)) if os.path.isdir(wal) else 0,
+                "parquetFiles": len(files), "parquetBytes": _tree_size(self.parquet_dir),
+                "tombstones": len(self.manifest.tombstones) if self.manifest is not None else 0,
+                "compactions": self.stats["compactions"], "compactionErrors": self.stats["compaction_errors"],
+                "bytesFlushed": self.stats["bytes_flushed"], "bytesRewritten": self.stats["bytes_rewritten"],
+                "filesWritten": self.stats["files_written"], "fullyCompacted": int(self.fully_compacted)}
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -363,9 +407,9 @@ class Shard:
 
     # --- reads -------------------------------------------------------------------------------
 
-    def read_file(self, f: FileInfo, ids=None, tmin=None, tmax=None, tombstones=None) -> pa.Table:
+    def read_file(self, f: FileInfo, ids=None, tmin=None, tmax=None, tombstones=None, columns=None) -> pa.Table:
         """A Parquet file's rows, less what the tombstones that apply to it delete."""
-        t = parquet.read(os.path.join(self.path, f.path), ids, tmin, tmax)
+        t = parquet.read(os.path.join(self.path, f.path), ids, tmin, tmax, columns)
         for tomb in self.manifest.tombstones if tombstones is None else tombstones:
             if not tomb.applies_to(f) or t.num_rows == 0:
                 continue
@@ -383,12 +427,16 @@ class Shard:
     def field_types(self, measurement) -> dict[bytes, str]:
         return self.fields.types(_raw(measurement))
 
-    def read(self, measurement, series_ids=None, tmin: int = MIN_TIME, tmax: int = MAX_TIME):
+    def read(self, measurement, series_ids=None, tmin: int = MIN_TIME, tmax: int = MAX_TIME, columns=None):
         """The points of a measurement (optionally only some series, times in [tmin, tmax]),
         sorted by series id and time, newest write winning per field: a pyarrow Table with
-        ``time``, ``series_id`` and one column per field."""
+        ``time``, ``series_id`` and one column per field (only those of ``columns``, field
+        column names, when given). A row whose read fields are all null is kept."""
         m = _raw(measurement)
         types = self.field_types(m)
+        if columns is not None:
+            wanted = set(columns)
+            types = {k: t for k, t in types.items() if column_name(k) in wanted}
         ids = None if series_ids is None else sorted(series_ids)
         sel = None if ids is None else struct.pack(f"<{len(ids)}Q", *ids)
         bounded = (None if tmin <= MIN_TIME else tmin, None if tmax >= MAX_TIME else tmax)
@@ -398,7 +446,7 @@ class Shard:
                 files = [f for f in self.manifest.of(m) if f.max_time >= tmin and f.min_time <= tmax]
                 tombs = list(self.manifest.tombstones)
             try:
-                tables = [self.read_file(f, ids, *bounded, tombs) for f in files]
+                tables = [self.read_file(f, ids, *bounded, tombs, columns) for f in files]
                 break
             except FileNotFoundError:
                 continue  # a merge removed a file after we listed it; its rows are in the new one
@@ -415,6 +463,18 @@ class Shard:
 
 def _raw(x) -> bytes:
     return x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")
+
+
+def _tree_size(path: str) -> int:
+    """Bytes of the files under ``path`` (files vanishing meanwhile count 0)."""
+    total = 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def _ids(b: bytes) -> frozenset:

@@ -16,6 +16,7 @@ newest value wins (InfluxDB's overwrite rule).
 
 from __future__ import annotations
 
+import bisect
 import os
 
 import pyarrow as pa
@@ -28,6 +29,9 @@ from ..serieskey import parse_series_key
 from .arrow import TIME
 
 COMPRESSION = "zstd"
+# Rows per row group: small enough that a query for some series or a short time range skips
+# most of a file by its statistics, large enough to compress well (DuckDB uses 122,880).
+ROW_GROUP_SIZE = 1 << 17
 measurement_from_dir = name_from_dir
 __all__ = ["dir_name", "measurement_from_dir"]
 def add_tags(table: pa.Table, series_key_of) -> pa.Table:
@@ -80,7 +84,7 @@ def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[byte
 
     def write_to(tmp: str) -> None:
         pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary,
-                       column_encoding=encodings, write_statistics=True, row_group_size=1 << 20)
+                       column_encoding=encodings, write_statistics=True, row_group_size=ROW_GROUP_SIZE)
 
     atomic_write(path, write_to, sync=sync)
     times = table.column("time").cast(pa.int64())
@@ -89,14 +93,27 @@ def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[byte
             "size": os.path.getsize(path)}
 
 
-def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None) -> pa.Table:
-    """A file's rows (without tag columns), filtered by series and time. The file is opened once
+def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None,
+         columns=None) -> pa.Table:
+    """A file's rows (without tag columns), filtered by series and time; ``columns`` (field
+    column names) limits what is read besides ``time`` and ``series_id``. Row groups whose
+    statistics show they hold no wanted series or time are not read. The file is opened once
     and read through that descriptor, so a merge replacing or removing it meanwhile cannot mix
     two versions (``FileNotFoundError`` if it was gone before it could be opened)."""
+    ids = None if series_ids is None else sorted(series_ids)
     with open(path, "rb") as f:
         pf = pq.ParquetFile(f)
         cols = [fld.name for fld in pf.schema_arrow if not pa.types.is_dictionary(fld.type)]
-        t = pf.read(columns=cols)
+        if columns is not None:
+            wanted = set(columns)
+            cols = [c for c in cols if c in ("time", "series_id") or c in wanted]
+        groups = _row_groups(pf.metadata, ids, tmin, tmax)
+        if len(groups) == pf.metadata.num_row_groups:
+            t = pf.read(columns=cols)
+        elif groups:
+            t = pf.read_row_groups(groups, columns=cols)
+        else:
+            return pf.schema_arrow.empty_table().select(cols)
     if tmin is not None or tmax is not None:
         times = t.column("time").cast(pa.int64())
         keep = None
@@ -106,9 +123,35 @@ def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None =
             hi = pc.less_equal(times, tmax)
             keep = hi if keep is None else pc.and_(keep, hi)
         t = t.filter(keep)
-    if series_ids is not None:
-        t = t.filter(pc.is_in(t.column("series_id"), value_set=pa.array(sorted(series_ids), pa.uint64())))
+    if ids is not None:
+        t = t.filter(pc.is_in(t.column("series_id"), value_set=pa.array(ids, pa.uint64())))
     return t
+
+
+def _row_groups(meta, ids, tmin, tmax) -> list[int]:
+    """The row groups that may hold a wanted row, by their time and series id statistics."""
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    it, isid = names.index("time"), names.index("series_id")
+    out = []
+    for g in range(meta.num_row_groups):
+        rg = meta.row_group(g)
+        ts, ss = rg.column(it).statistics, rg.column(isid).statistics
+        if ts is not None and ts.has_min_max:
+            lo, hi = ts.min_raw, ts.max_raw
+            if (tmin is not None and hi < tmin) or (tmax is not None and lo > tmax):
+                continue
+        if ids is not None and ss is not None and ss.has_min_max:
+            if not ids:
+                continue
+            lo, hi = ss.min_raw, ss.max_raw
+            if lo < 0 or hi < 0:  # uint64 statistics read back signed: no pruning
+                out.append(g)
+                continue
+            i = bisect.bisect_left(ids, lo)
+            if i == len(ids) or ids[i] > hi:
+                continue
+        out.append(g)
+    return out
 
 
 def merge(tables: list[pa.Table]) -> pa.Table:

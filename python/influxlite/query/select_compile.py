@@ -1,0 +1,348 @@
+"""SELECT, compiled: sources resolved to measurements and shards, the WHERE split into a time
+range and the rest, wildcards expanded against the measurements' fields and tags, the field
+list checked with InfluxDB's rules and named as InfluxDB names columns.
+
+Nothing here reads a point: field types come from each shard's field registry, tag keys and
+series ids from its TSI index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ast_select as S
+from .ast_expr import (Call, DataType, Distinct, Expr, IntegerLiteral, NumberLiteral, ParenExpr, RegexLiteral,
+                       VarRef, Wildcard, walk)
+from .results import StatementError
+from .select_sql import MATH_FUNCTIONS
+from .timerange import condition_expr
+from .tokens import Tok
+from ..storage.scan import unified_field_types
+
+__all__ = ["Plan", "compile_select", "AGGREGATES", "SELECTORS", "TRANSFORMS"]
+
+AGGREGATES = {"count", "distinct", "integral", "mean", "median", "mode", "spread", "stddev", "sum"}
+SELECTORS = {"bottom", "first", "last", "max", "min", "percentile", "sample", "top"}
+TRANSFORMS = {"derivative", "non_negative_derivative", "difference", "non_negative_difference",
+              "moving_average", "cumulative_sum", "elapsed"}
+_ANY_TYPE = {"count", "first", "last", "distinct", "elapsed", "mode", "sample"}
+_ORDER = {"float": 0, "integer": 1, "unsigned": 1, "string": 2, "boolean": 3, "tag": 4}
+_DT = {"float": DataType.FLOAT, "integer": DataType.INTEGER, "unsigned": DataType.UNSIGNED,
+       "string": DataType.STRING, "boolean": DataType.BOOLEAN}
+
+
+@dataclass
+class Source:
+    database: str
+    retention_policy: str
+    name: bytes
+    shards: list = field(default_factory=list)
+    field_types: dict = field(default_factory=dict)  # bytes -> influx type
+    tag_keys: set = field(default_factory=set)  # bytes
+
+
+@dataclass
+class Plan:
+    stmt: S.SelectStatement
+    sources: list[Source]
+    fields: list[S.Field]  # expanded
+    columns: list[str]  # 'time' (or its alias) first
+    condition: Expr | None
+    tmin: int
+    tmax: int
+    lower_bound: bool
+    upper_bound: bool
+    interval: int
+    offset: int
+    dimensions: list[str]  # tag keys, in GROUP BY order (wildcards resolved per query)
+    now: int
+    aggregate: bool
+    selector_time: bool = False  # a single selector: rows carry the selected point's time
+    bucket_span: tuple = (0, 0)  # first and last GROUP BY time bucket (set once the data is known)
+
+    @property
+    def ascending(self) -> bool:
+        return self.stmt.time_ascending()
+
+
+def _retention_policy(engine, db: str, rp: str):
+    info = engine.meta.database(db)
+    if info is None:
+        raise StatementError(f"database not found: {db}")
+    name = rp or info.default_retention_policy
+    if info.retention_policy(name) is None:
+        raise StatementError(f"retention policy not found: {name}")
+    return name
+
+
+def resolve_sources(ctx, stmt: S.SelectStatement, tmin: int, tmax: int) -> list[Source]:
+    out: dict[tuple, Source] = {}
+    for src in stmt.sources:
+        if isinstance(src, S.SubQuery):
+            raise StatementError("not implemented yet: subqueries")
+        if src.system_iterator:
+            raise StatementError(f"unable to use system source '{src.system_iterator}': use SHOW SERIES instead")
+        db = src.database or ctx.database
+        if not db:
+            raise StatementError("database name required")
+        rp = _retention_policy(ctx.engine, db, src.retention_policy or (ctx.retention_policy if not src.database
+                                                                         else ""))
+        shards = ctx.engine.shards_for(db, rp, tmin, tmax)
+        if src.regex is not None:
+            rx = src.regex.compiled()
+            names = sorted({m for s in shards for m in s.measurement_names()
+                            if rx.search(m.decode("utf-8", "surrogateescape"))})
+        else:
+            names = [src.name.encode("utf-8", "surrogateescape")]
+        for name in names:
+            key = (db, rp, name)
+            if key not in out:
+                have = [s for s in shards if s.index.has_measurement(name)]
+                out[key] = Source(db, rp, name, have, unified_field_types(have, name),
+                                  {k for s in have for k in s.index.tag_keys(name)})
+    return sorted(out.values(), key=lambda s: s.name)
+
+
+def compile_select(ctx, stmt: S.SelectStatement) -> Plan:
+    try:
+        cond, tr = condition_expr(stmt.condition, ctx.now, stmt.location)
+        interval = stmt.group_by_interval()
+        offset = stmt.group_by_offset()
+    except ValueError as e:
+        raise StatementError(str(e)) from None
+    if interval < 0:
+        interval = offset = 0
+    _check_dimensions(stmt)
+    tmin = tr.min_ns
+    tmax = tr.max if tr.max is not None else (ctx.now if interval else tr.max_ns)
+    sources = resolve_sources(ctx, stmt, tmin, tmax)
+    fields, time_alias = expand_fields(stmt, sources)
+    aggregate = validate(stmt, fields, interval)
+    columns = column_names(fields, time_alias)
+    dims = _dimension_keys(stmt, sources)
+    calls = [n for f in fields for n in walk(f.expr) if isinstance(n, Call) and n.name not in MATH_FUNCTIONS]
+    outer = [n for f in fields for n in _top_calls(f.expr)]
+    selector_time = (aggregate and not interval and len(outer) == 1 and outer[0].name in SELECTORS
+                     and len(calls) == 1)
+    return Plan(stmt, sources, fields, columns, cond, tmin, tmax, tr.min is not None,
+                tr.max is not None, interval, offset, dims, ctx.now, aggregate, selector_time)
+
+
+def _top_calls(e: Expr):
+    """The outermost non-math calls of an expression."""
+    if isinstance(e, Call) and e.name not in MATH_FUNCTIONS:
+        yield e
+        return
+    for c in e.children():
+        yield from _top_calls(c)
+
+
+def _check_dimensions(stmt: S.SelectStatement) -> None:
+    times = 0
+    for d in stmt.dimensions:
+        e = d.expr
+        if isinstance(e, Call):
+            if e.name != "time":
+                raise StatementError("only time() calls allowed in dimensions")
+            times += 1
+        elif not isinstance(e, (VarRef, Wildcard, RegexLiteral)):
+            raise StatementError("only time and tag dimensions allowed")
+    if times > 1:
+        raise StatementError("multiple time dimensions not allowed")
+
+
+def _dimension_keys(stmt: S.SelectStatement, sources: list[Source]) -> list[str]:
+    keys: list[str] = []
+    all_tags = sorted({k.decode("utf-8", "surrogateescape") for s in sources for k in s.tag_keys})
+    for d in stmt.dimensions:
+        e = d.expr
+        if isinstance(e, VarRef):
+            new = [e.val]
+        elif isinstance(e, Wildcard):
+            new = all_tags
+        elif isinstance(e, RegexLiteral):
+            rx = e.compiled()
+            new = [k for k in all_tags if rx.search(k)]
+        else:
+            continue
+        keys += [k for k in new if k not in keys]
+    return keys
+
+
+# --- wildcards -----------------------------------------------------------------------------------
+
+def _schema(sources: list[Source]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(fields as (name, type) and tag keys) over all sources."""
+    types: dict[str, str] = {}
+    for s in sources:
+        for k, t in s.field_types.items():
+            name = k.decode("utf-8", "surrogateescape")
+            old = types.get(name)
+            types[name] = t if old is None or old == t else (
+                "float" if {old, t} <= {"float", "integer", "unsigned"} else "string")
+    tags = sorted({k.decode("utf-8", "surrogateescape") for s in sources for k in s.tag_keys})
+    return sorted(types.items()), tags
+
+
+def expand_fields(stmt: S.SelectStatement, sources: list[Source]) -> tuple[list[S.Field], str]:
+    fields_t, tags = _schema(sources)
+    dims = set(stmt.tag_dimensions())
+    if stmt.has_dimension_wildcard():
+        dims |= set(tags)
+    out: list[S.Field] = []
+    time_alias = "time"
+    for f in stmt.fields:
+        e = f.expr
+        while isinstance(e, ParenExpr):
+            e = e.expr
+        if isinstance(e, VarRef) and e.val.lower() == "time" and e.type == DataType.UNKNOWN:
+            time_alias = f.alias or "time"
+            continue
+        if isinstance(e, Distinct):
+            out.append(S.Field(e.new_call(), f.alias))
+            continue
+        if isinstance(e, (Wildcard, RegexLiteral)):
+            out += _expand_refs(e, fields_t, [t for t in tags if t not in dims])
+            continue
+        if isinstance(e, Call) and e.args and isinstance(e.args[0], (Wildcard, RegexLiteral)):
+            out += _expand_call(e, f.alias, fields_t)
+            continue
+        if isinstance(e, Call) and e.args and isinstance(e.args[0], Call) and e.args[0].args and isinstance(
+                e.args[0].args[0], (Wildcard, RegexLiteral)):
+            inner = e.args[0]
+            for g in _expand_call(inner, "", fields_t):
+                name = f"{f.alias or e.name}_{g.alias.split('_', 1)[1]}"
+                out.append(S.Field(Call(e.name, [g.expr] + list(e.args[1:])), name))
+            continue
+        if any(isinstance(n, Wildcard) for n in walk(e)):
+            raise StatementError(f"unsupported expression with wildcard: {e}")
+        out.append(S.Field(f.expr, f.alias))
+    if not out:
+        raise StatementError("at least 1 non-time field must be queried")
+    return out, time_alias
+
+
+def _expand_refs(e, fields_t, tags) -> list[S.Field]:
+    items: list[tuple[str, str]] = []
+    want_fields = not (isinstance(e, Wildcard) and e.type == Tok.TAG)
+    want_tags = not (isinstance(e, Wildcard) and e.type == Tok.FIELD)
+    rx = e.compiled() if isinstance(e, RegexLiteral) else None
+    if want_fields:
+        items += [(n, t) for n, t in fields_t if rx is None or rx.search(n)]
+    if want_tags:
+        items += [(k, "tag") for k in tags if rx is None or rx.search(k)]
+    items.sort(key=lambda it: (it[0], _ORDER[it[1]]))
+    return [S.Field(VarRef(n, DataType.TAG if t == "tag" else _DT[t])) for n, t in items]
+
+
+def _expand_call(call: Call, alias: str, fields_t) -> list[S.Field]:
+    arg = call.args[0]
+    if isinstance(arg, Wildcard) and arg.type == Tok.TAG:
+        raise StatementError(f"unable to use tag wildcard in {call.name}()")
+    rx = arg.compiled() if isinstance(arg, RegexLiteral) else None
+    out = []
+    for name, typ in fields_t:
+        if rx is not None and not rx.search(name):
+            continue
+        if call.name not in _ANY_TYPE:
+            if call.name in ("min", "max"):
+                if typ not in ("float", "integer", "unsigned", "boolean"):
+                    continue
+            elif typ not in ("float", "integer", "unsigned"):
+                continue
+        out.append(S.Field(Call(call.name, [VarRef(name)] + list(call.args[1:])), f"{alias or call.name}_{name}"))
+    return out
+
+
+# --- validation and names ------------------------------------------------------------------------
+
+def validate(stmt: S.SelectStatement, fields: list[S.Field], interval: int) -> bool:
+    """True for an aggregate query; StatementError with InfluxDB's text when the field list is
+    not a valid query."""
+    calls, refs = [], 0
+    for f in fields:
+        if not any(isinstance(n, VarRef) for n in walk(f.expr)):
+            raise StatementError("field must contain at least one variable")
+        top = list(_top_calls(f.expr))
+        for c in top:
+            if c.name not in AGGREGATES | SELECTORS | TRANSFORMS:
+                raise StatementError(f"undefined function {c.name}()")
+        calls += top
+        if not top:
+            refs += 1
+    if not calls:
+        if interval:
+            raise StatementError("GROUP BY requires at least one aggregate function")
+        if stmt.fill in (S.FillOption.NONE, S.FillOption.LINEAR):
+            word = "none" if stmt.fill == S.FillOption.NONE else "linear"
+            raise StatementError(f"fill({word}) must be used with a function")
+        return False
+    names = [c.name for c in calls]
+    for special in ("top", "bottom"):
+        if special in names and len(calls) > 1:
+            raise StatementError(f"selector function {special}() cannot be combined with other functions")
+    if "distinct" in names and (len(calls) > 1 or refs):
+        raise StatementError("aggregate function distinct() cannot be combined with other functions or fields")
+    if refs:
+        selectors = [n for n in names if n in SELECTORS]
+        if len(selectors) != len(names):
+            raise StatementError("mixing aggregate and non-aggregate queries is not supported")
+        if len(selectors) > 1:
+            raise StatementError("mixing multiple selector functions with tags or fields is not supported")
+    for c in calls:
+        _check_call(c, interval)
+    return True
+
+
+def _check_call(c: Call, interval: int) -> None:
+    n = len(c.args)
+    if c.name in TRANSFORMS:
+        raise StatementError(f"not implemented yet: {c.name}()")
+    if c.name in ("integral", "sample"):
+        raise StatementError(f"not implemented yet: {c.name}()")
+    if c.name == "percentile":
+        if n != 2:
+            raise StatementError(f"invalid number of arguments for percentile, expected 2, got {n}")
+        if not isinstance(c.args[1], (NumberLiteral, IntegerLiteral)):
+            raise StatementError("expected float argument in percentile()")
+    elif c.name in ("top", "bottom"):
+        if n < 2:
+            raise StatementError(f"invalid number of arguments for {c.name}, expected at least 2, got {n}")
+        raise StatementError(f"not implemented yet: {c.name}()")
+    elif c.name in AGGREGATES | SELECTORS and n != 1 and c.name != "distinct":
+        raise StatementError(f"invalid number of arguments for {c.name}, expected 1, got {n}")
+    arg = c.args[0] if c.args else None
+    if isinstance(arg, Call):
+        if c.name == "count" and arg.name == "distinct":
+            return
+        raise StatementError(f"expected field argument in {c.name}()")
+    if arg is not None and not isinstance(arg, VarRef):
+        raise StatementError(f"expected field argument in {c.name}()")
+
+
+def column_names(fields: list[S.Field], time_alias: str) -> list[str]:
+    """InfluxDB's ColumnNames: aliases as given (duplicates kept), other names made unique
+    with ``_N``."""
+    names: dict[str, int] = {}
+    out: list[str | None] = [None] * len(fields)
+    for i, f in enumerate(fields):
+        if f.alias:
+            out[i] = f.alias
+            names[f.alias] = 1
+    for i, f in enumerate(fields):
+        if out[i] is not None:
+            continue
+        name = f.name()
+        count = names.get(name)
+        if count is not None:
+            while True:
+                candidate = f"{name}_{count}"
+                if candidate not in names:
+                    names[name] = count + 1
+                    name = candidate
+                    break
+                count += 1
+        names[name] = names.get(name, 0) + 1
+        out[i] = name
+    return [time_alias] + out  # type: ignore[list-item]
+

@@ -1,0 +1,119 @@
+"""The scan API queries read points through: one measurement over some shards, as an Arrow
+``RecordBatchReader``. No InfluxQL here.
+
+    reader = scan([(shard, ids), ...], b"cpu", tmin, tmax, fields={"usage": pa.float64()},
+                  tags=["host"])
+
+Each part is a shard and the series ids to read from it (a roaring bitmap or any iterable;
+``None`` for every series of the measurement). Columns: ``time`` (int64 ns), ``series_id``
+(uint64), one string column per requested tag key (``None`` where a series lacks the tag), then
+the requested fields, cast to the given Arrow types (a field whose type differs between shards
+is read as the caller asks: numbers as float64, anything else as text). In each shard, Parquet
+files and caches are merged with the newest value per (series, time, field) winning and
+tombstones applied (``Shard.read``); only the requested field columns are read, and row groups
+outside the time range or the series set are skipped by their statistics.
+
+Memory: a shard is read ``SERIES_PER_READ`` series at a time and handed out in batches of at
+most ``BATCH_ROWS`` rows, so what is held is one such slice, not the whole result. Batches come
+shard by shard (shards in time order), each shard's rows sorted by series id, then time.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..serieskey import parse_series_key
+
+__all__ = ["scan", "unified_field_types", "BATCH_ROWS", "SERIES_PER_READ"]
+
+BATCH_ROWS = 1 << 16
+SERIES_PER_READ = 4096
+_NUMERIC = ("float", "integer", "unsigned")
+_ARROW = {"float": pa.float64(), "integer": pa.int64(), "unsigned": pa.uint64(), "boolean": pa.bool_(),
+          "string": pa.string()}
+
+
+def unified_field_types(shards, measurement: bytes) -> dict[bytes, str]:
+    """A measurement's field types over some shards: a field with several types is ``float``
+    when they are all numbers, else ``string`` (how the scan casts it)."""
+    seen: dict[bytes, set[str]] = {}
+    for shard in shards:
+        for k, t in shard.field_types(measurement).items():
+            seen.setdefault(k, set()).add(t)
+    out = {}
+    for k, types in seen.items():
+        if len(types) == 1:
+            out[k] = next(iter(types))
+        else:
+            out[k] = "float" if all(t in _NUMERIC for t in types) else "string"
+    return out
+
+
+def arrow_type(influx_type: str) -> pa.DataType:
+    return _ARROW[influx_type]
+
+
+def scan(parts, measurement: bytes, tmin: int, tmax: int, *, fields: dict[str, pa.DataType],
+         tags: list[str] = ()) -> pa.RecordBatchReader:
+    """See the module doc; ``fields`` maps field column names to the Arrow type to deliver."""
+    tags = list(tags)
+    schema = pa.schema([("time", pa.int64()), ("series_id", pa.uint64())]
+                       + [(_tag_column(k, fields), pa.string()) for k in tags]
+                       + [(name, typ) for name, typ in fields.items()])
+
+    def batches():
+        for shard, ids in parts:
+            tag_cache: dict[int, dict[bytes, bytes]] = {}
+            for chunk in _chunks(shard, measurement, ids):
+                t = shard.read(measurement, chunk, tmin, tmax, columns=list(fields))
+                if t.num_rows == 0:
+                    continue
+                t = _conform(t, schema, fields, tags, shard.series_file, tag_cache)
+                yield from t.to_batches(max_chunksize=BATCH_ROWS)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _tag_column(key: str, fields) -> str:
+    return key + "::tag" if key in fields or key in ("time", "series_id") else key
+
+
+def _chunks(shard, measurement: bytes, ids):
+    if ids is None:
+        ids = shard.index.measurement_series_ids(measurement)
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), SERIES_PER_READ):
+        yield ordered[i:i + SERIES_PER_READ]
+
+
+def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], series_file, cache) -> pa.Table:
+    n = t.num_rows
+    cols = [t.column("time").cast(pa.int64()), t.column("series_id")]
+    if tags:
+        series = t.column("series_id").combine_chunks()
+        unique = pc.unique(series)
+        tag_sets = []
+        for sid in unique.to_pylist():
+            tagset = cache.get(sid)
+            if tagset is None:
+                key = series_file.series_key(sid)
+                tagset = cache[sid] = dict(parse_series_key(key)[1]) if key else {}
+            tag_sets.append(tagset)
+        positions = pc.index_in(series, value_set=unique)
+        for k in tags:
+            raw = k.encode("utf-8", "surrogateescape")
+            values = pa.array([ts[raw].decode("utf-8", "surrogateescape") if raw in ts else None
+                               for ts in tag_sets], pa.string())
+            cols.append(pc.take(values, positions))
+    for name, typ in fields.items():
+        if name not in t.column_names:
+            cols.append(pa.nulls(n, typ))
+            continue
+        col = t.column(name)
+        if col.type != typ:
+            if pa.types.is_boolean(col.type) and pa.types.is_string(typ):
+                col = pc.if_else(col, "true", "false")
+            col = col.cast(typ)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=schema)
