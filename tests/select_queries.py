@@ -122,12 +122,14 @@ def math() -> None:
 def where_tags() -> None:
     c = "where_tags"
     for cond in [H1, "host != 'server01'", "host <> 'server01'", "host =~ /server0[12]/", "host !~ /0[1-6]/",
-                 "host = 'server01' OR host = 'server02'", "(host = 'server01' OR host = 'server02') AND region = 'us-west'",
+                 "host = 'server01' OR host = 'server02'",
+                 "(host = 'server01' OR host = 'server02') AND region = 'us-west'",
                  "host = 'server01' OR (host = 'server02' AND region = 'us-east')", "region = ''", "region != ''",
                  "region =~ /^$/", "region !~ /./", "host = \"server01\"", "host > 'server06'", "host < 'server02'",
                  "host = 'nope'", "\"host\" = 'server01'", "region =~ /us-.*/ AND host !~ /server01/",
                  "host =~ /(?i)SERVER0[34]/", "host =~ /^server0[1-3]$/ AND region = 'eu-central'",
-                 "region = 'us-west' OR region = ''", "nope = 'x'", "nope = ''", "nope != 'x'", "host = 'server01' AND host = 'server02'",
+                 "region = 'us-west' OR region = ''", "nope = 'x'", "nope = ''", "nope != 'x'",
+                 "host = 'server01' AND host = 'server02'",
                  "host =~ /.*/", "'server01' = host", "host = 'server01' OR usage_user > 79"]:
         add(c, f"SELECT usage_user, host, region FROM cpu WHERE ({cond}) AND {F}")
     add(c, f"SELECT count(usage_user) FROM cpu WHERE region = 'us-west' AND {W} GROUP BY host")
@@ -212,7 +214,8 @@ def aggregates() -> None:
     add(c, f"SELECT sum(*) FROM cpu WHERE {W} GROUP BY host")
     add(c, f"SELECT mean(usage_user), count(usage_user), sum(n), stddev(usage_system) FROM cpu WHERE {W} GROUP BY host")
     add(c, f"SELECT median(usage_user) FROM cpu WHERE {H1} AND {S}")
-    add(c, f"SELECT median(n) FROM cpu WHERE host = 'server02' AND time >= '2023-11-14T21:00:00Z' AND time < '2023-11-14T21:04:00Z'")
+    add(c, "SELECT median(n) FROM cpu WHERE host = 'server02' AND time >= '2023-11-14T21:00:00Z' "
+           "AND time < '2023-11-14T21:04:00Z'")
     add(c, f"SELECT stddev(usage_user) FROM cpu WHERE {H1} AND time = '2023-11-14T21:00:00Z'")
     add(c, f"SELECT spread(free), mode(status), count(ok) FROM mem WHERE {W}")
     add(c, f"SELECT count(usage_user) FROM cpu WHERE host = 'server03' AND {W} GROUP BY time(30m)")
@@ -248,7 +251,8 @@ def selectors() -> None:
     add(c, f"SELECT percentile(usage_user, 75) FROM cpu WHERE {W} GROUP BY time(1h)")
     add(c, f"SELECT percentile(usage_user, 50), usage_system FROM cpu WHERE {H1} AND {W}")
     add(c, f"SELECT percentile(status, 50) FROM mem WHERE {W}")
-    for args in ["usage_user, 3", "usage_user, host, 3", "usage_user, host, region, 2", "n, 5", "usage_user, region, 5"]:
+    for args in ["usage_user, 3", "usage_user, host, 3", "usage_user, host, region, 2", "n, 5",
+                 "usage_user, region, 5"]:
         for fn in ["top", "bottom"]:
             add(c, f"SELECT {fn}({args}) FROM cpu WHERE {W}")
     add(c, f"SELECT top(usage_user, 3) FROM cpu WHERE {W} GROUP BY host")
@@ -270,7 +274,8 @@ def transformations() -> None:
     c = "transformations"
     raw_where = f"WHERE host = 'server02' AND time >= '2023-11-14T20:50:00Z' AND time < '2023-11-14T21:20:00Z'"
     for fn in ["derivative(usage_user)", "derivative(usage_user, 1m)", "derivative(n, 1s)",
-               "non_negative_derivative(n)", "non_negative_derivative(n, 1s)", "non_negative_derivative(usage_user, 1m)",
+               "non_negative_derivative(n)", "non_negative_derivative(n, 1s)",
+               "non_negative_derivative(usage_user, 1m)",
                "difference(n)", "difference(usage_user)", "non_negative_difference(n)",
                "non_negative_difference(usage_user)", "moving_average(usage_user, 3)", "moving_average(n, 2)",
                "moving_average(usage_user, 100)", "cumulative_sum(n)", "cumulative_sum(usage_user)",
@@ -284,7 +289,8 @@ def transformations() -> None:
     add(c, f"SELECT cumulative_sum(n) FROM cpu WHERE {H1} AND {S} ORDER BY time DESC")
     add(c, f"SELECT derivative(usage_user) FROM cpu WHERE {H1} AND {S} ORDER BY time DESC")
     grp = f"FROM cpu WHERE {H1} AND {W} GROUP BY time(30m)"
-    for fn in ["derivative(mean(usage_user))", "derivative(mean(usage_user), 1m)", "non_negative_derivative(max(n), 1s)",
+    for fn in ["derivative(mean(usage_user))", "derivative(mean(usage_user), 1m)",
+               "non_negative_derivative(max(n), 1s)",
                "non_negative_derivative(last(n))", "difference(mean(usage_user))", "difference(count(n))",
                "non_negative_difference(max(n))", "moving_average(mean(usage_user), 2)", "moving_average(sum(n), 3)",
                "cumulative_sum(mean(usage_user))", "cumulative_sum(count(usage_user))", "derivative(spread(n), 10m)",
@@ -306,7 +312,8 @@ def transformations() -> None:
 def math_functions() -> None:
     c = "math_functions"
     base = f"FROM cpu WHERE {H1} AND {F}"
-    for fn in ["abs(usage_user - 50)", "sin(usage_user)", "cos(usage_user)", "tan(usage_user)", "asin(usage_user / 100)",
+    for fn in ["abs(usage_user - 50)", "sin(usage_user)", "cos(usage_user)", "tan(usage_user)",
+               "asin(usage_user / 100)",
                "acos(usage_user / 100)", "atan(usage_user)", "atan2(usage_user, usage_system)", "exp(usage_user / 10)",
                "ln(usage_user)", "log(usage_user, 10)", "log2(usage_user)", "log10(usage_user)", "sqrt(usage_user)",
                "pow(usage_user, 2)", "floor(usage_user)", "ceil(usage_user)", "round(usage_user)", "abs(n)",
@@ -364,7 +371,8 @@ def group_by_time() -> None:
     add(c, f"SELECT sum(n) FROM cpu WHERE host = 'server03' AND {W} GROUP BY time(10m) fill(previous)")
     add(c, f"SELECT sum(n) FROM cpu WHERE host = 'server03' AND {W} GROUP BY time(10m) fill(7)")
     add(c, f"SELECT sum(n) FROM cpu WHERE host = 'server03' AND {W} GROUP BY time(10m) fill(2.5)")
-    add(c, f"SELECT last(status) FROM mem WHERE host = 'server01' AND time >= '2023-11-14T19:50:00Z' AND {S.split(' AND ')[1]} "
+    add(c, "SELECT last(status) FROM mem WHERE host = 'server01' AND time >= '2023-11-14T19:50:00Z' AND "
+           f"{S.split(' AND ')[1]} "
            "GROUP BY time(10m) fill(previous)")
     add(c, f"SELECT last(status) FROM mem WHERE host = 'server01' AND {W} GROUP BY time(1h) fill('x')")
     add(c, f"SELECT mean(temp) {sp} GROUP BY time(2h), station fill(linear)")
@@ -399,7 +407,8 @@ def timezones() -> None:
     add(c, f"SELECT count(usage_user) FROM cpu WHERE {W} GROUP BY time(1d) tz('Asia/Kolkata')")
     add(c, "SELECT count(temp) FROM weather WHERE time >= '2023-11-12T00:00:00Z' AND time < '2023-11-17T00:00:00Z' "
            "GROUP BY time(1d) tz('Asia/Tokyo')")
-    add(c, f"SELECT mean(usage_user) FROM cpu WHERE time >= '2023-11-14T21:00:00+01:00' AND time < '2023-11-15T01:00:00+01:00' "
+    add(c, "SELECT mean(usage_user) FROM cpu WHERE time >= '2023-11-14T21:00:00+01:00' "
+           "AND time < '2023-11-15T01:00:00+01:00' "
            "GROUP BY time(1h) tz('Europe/Paris')")
     add(c, f"SELECT max(usage_user) FROM cpu WHERE {W} tz('Europe/Paris')")
     add(c, f"SELECT max(usage_user) FROM cpu WHERE {W} GROUP BY time(2h) tz('Asia/Kolkata')")
@@ -411,12 +420,15 @@ def order_limit() -> None:
     c = "order_limit"
     raw = f"SELECT usage_user FROM cpu WHERE {H1} AND {S}"
     for tail in ["ORDER BY time DESC", "ORDER BY time ASC", "ORDER BY time", "LIMIT 3", "LIMIT 3 OFFSET 2",
-                 "OFFSET 8", "LIMIT 0", "OFFSET 100", "ORDER BY time DESC LIMIT 2", "ORDER BY time DESC LIMIT 2 OFFSET 1",
+                 "OFFSET 8", "LIMIT 0", "OFFSET 100", "ORDER BY time DESC LIMIT 2",
+                 "ORDER BY time DESC LIMIT 2 OFFSET 1",
                  "ORDER BY host", "ORDER BY time DESC, host", "LIMIT -1", "ORDER BY usage_user DESC"]:
         add(c, f"{raw} {tail}")
     per = f"SELECT usage_user FROM cpu WHERE {S} GROUP BY host"
-    for tail in ["LIMIT 2", "LIMIT 2 OFFSET 8", "SLIMIT 2", "SLIMIT 2 SOFFSET 3", "SOFFSET 6", "SLIMIT 0", "SOFFSET 100",
-                 "LIMIT 1 SLIMIT 3 SOFFSET 1", "ORDER BY time DESC LIMIT 1 SLIMIT 2", "SLIMIT 2 SOFFSET 1 LIMIT 2 OFFSET 2"]:
+    for tail in ["LIMIT 2", "LIMIT 2 OFFSET 8", "SLIMIT 2", "SLIMIT 2 SOFFSET 3", "SOFFSET 6", "SLIMIT 0",
+                 "SOFFSET 100",
+                 "LIMIT 1 SLIMIT 3 SOFFSET 1", "ORDER BY time DESC LIMIT 1 SLIMIT 2",
+                 "SLIMIT 2 SOFFSET 1 LIMIT 2 OFFSET 2"]:
         add(c, f"{per} {tail}")
     agg = f"SELECT mean(usage_user) FROM cpu WHERE {W} GROUP BY time(1h), host"
     for tail in ["ORDER BY time DESC", "LIMIT 2", "SLIMIT 2", "ORDER BY time DESC LIMIT 2 SLIMIT 2 SOFFSET 2",
@@ -442,7 +454,8 @@ def multi_measurement() -> None:
     add(c, f"SELECT max(usage_user), max(free) FROM cpu, mem WHERE {W} GROUP BY host")
     add(c, f"SELECT * FROM cpu, cpu WHERE {H1} AND {F}")
     add(c, f"SELECT * FROM /m/ WHERE {F}")
-    add(c, f"SELECT used FROM /^d/, mem WHERE host = 'server01' AND time >= '2023-11-14T21:00:00Z' AND time < '2023-11-14T21:15:00Z'")
+    add(c, "SELECT used FROM /^d/, mem WHERE host = 'server01' AND time >= '2023-11-14T21:00:00Z' "
+           "AND time < '2023-11-14T21:15:00Z'")
 
 
 def db_rp() -> None:
@@ -495,7 +508,8 @@ def subqueries() -> None:
     add(c, f"SELECT sum(c) FROM (SELECT count(usage_user) AS c FROM cpu WHERE {W} GROUP BY time(1h), host) "
            f"WHERE {W} GROUP BY time(2h)")
     add(c, f"SELECT mean FROM (SELECT mean(usage_user) FROM cpu WHERE {W} GROUP BY time(2h))")
-    add(c, f"SELECT * FROM (SELECT mean(usage_user) FROM cpu WHERE {W} GROUP BY time(2h), host) WHERE host = 'server01'")
+    add(c, f"SELECT * FROM (SELECT mean(usage_user) FROM cpu WHERE {W} GROUP BY time(2h), host) "
+           "WHERE host = 'server01'")
     add(c, f"SELECT free FROM (SELECT * FROM mem WHERE {S}) WHERE status = 'warn'")
     add(c, f"SELECT max(usage_user) FROM (SELECT usage_user FROM cpu WHERE {W}), (SELECT usage_user FROM rp1d.cpu "
            f"WHERE {W})")

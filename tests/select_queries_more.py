@@ -127,7 +127,8 @@ def grafana() -> None:
     add(c, f"SELECT max(\"usage_user\") FROM \"cpu\" WHERE \"host\" < 5 AND {tf} GROUP BY time(1h) fill(0)", epoch="ms")
     add(c, f"SELECT count(\"status\") FROM \"mem\" WHERE \"ok\" = false AND {tf} GROUP BY time(1h) fill(linear)",
         epoch="ms")
-    add(c, f"SELECT mean(\"usage_user\") FROM \"cpu\" WHERE {tf} GROUP BY time(1h) fill(null)", epoch="ms", method="POST")
+    add(c, f"SELECT mean(\"usage_user\") FROM \"cpu\" WHERE {tf} GROUP BY time(1h) fill(null)", epoch="ms",
+        method="POST")
     add(c, f"SELECT mean(\"usage_system\") FROM \"cpu\" WHERE {tf} GROUP BY time(1h) fill(0)", epoch="ms",
         rp="autogen")
     add(c, f"SELECT mean(\"temp\") FROM \"weather\" WHERE time >= 1699747200000ms and time <= 1700179200000ms "
