@@ -97,14 +97,6 @@ def test_serve_cli_reports_a_bad_config(tmp_path, capsys):
     assert not (tmp_path / "d").exists()  # nothing opened
 
 
-def test_serve_refuses_auth_enabled_until_auth_exists(tmp_path, capsys):
-    from influxlite.cli import main
-
-    f = _write(tmp_path, "[http]\nauth-enabled = true\n")
-    assert main(["serve", "--config", str(f), "--data-dir", str(tmp_path / "d")]) == 2
-    assert "auth-enabled" in capsys.readouterr().err
-
-
 def _write(tmp_path, text):
     f = tmp_path / "auth.toml"
     f.write_text(text)

@@ -266,9 +266,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.data_dir is not None:
             config.data_dir = args.data_dir
         config.host_port()
-        if config.auth_enabled:
-            raise ConfigError("[http] auth-enabled = true: authentication is not implemented yet; "
-                              "refusing to serve the data without it")
     except (ConfigError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ from itertools import groupby
 from urllib.parse import parse_qsl
 
 from ..query import ParseError, parse_query
+from ..query.authorize import AuthorizeError
 from ..query.chunks import DEFAULT_CHUNK_SIZE, merge_results
 from ..query.executor import QueryExecutor
 from ..query.render import INDENT, encode_result, render_error
@@ -114,7 +115,14 @@ class QueryHandler:
         parsed = await loop.run_in_executor(self.pool, _parse, opts)
         if isinstance(parsed, str):
             return _error_answer(parsed, opts.pretty)
-        results = self.executor.execute_iter(parsed, opts.db, opts.rp, read_only=opts.read_only,
+        if req.auth_enabled:  # [http] auth-enabled: every statement authorized before any runs
+            try:
+                self.executor.authorize(parsed, opts.db, req.user)
+            except AuthorizeError as e:
+                text = f"error authorizing query: {e}"
+                header = text.encode("utf-8", "replace")[:1024].strip(b" \t")  # Go trims header values
+                return 403, render_error(text, opts.pretty), [(b"X-Influxdb-Error", header)]
+        results = self.executor.execute_iter(parsed, opts.db, opts.rp, user=req.user, read_only=opts.read_only,
                                              chunk_size=opts.chunk_size if opts.chunked else None)
         parts = chunked_parts(results, opts) if opts.chunked else whole_parts(results, opts)
         return QueryStream(parts, self.pool)

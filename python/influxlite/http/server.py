@@ -23,8 +23,9 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
+from .auth import AUTHENTICATED_PATHS, AuthenticationError, Authenticator, basic_auth, redact_query
 from .query import QueryHandler
 from .write import Outcome, WriteHandler, _read_body
 
@@ -35,7 +36,8 @@ BUILD_TYPE = "OSS"
 
 
 class Request:
-    __slots__ = ("method", "path", "raw_query", "query", "headers", "content_length", "client", "http_version")
+    __slots__ = ("method", "path", "raw_query", "query", "headers", "content_length", "client", "http_version",
+                 "user", "auth_enabled")
 
     def __init__(self, scope) -> None:
         self.method = scope["method"]
@@ -54,6 +56,8 @@ class Request:
         self.content_length = int(cl) if cl is not None and cl.isdigit() else None
         self.client = scope.get("client")
         self.http_version = scope.get("http_version", "1.1")
+        self.user = None  # the authenticated UserInfo (auth-enabled, once an admin exists)
+        self.auth_enabled = False
 
 
 def go_json(obj) -> bytes:
@@ -118,6 +122,7 @@ class App:
             "/query": {"GET": self.query, "POST": self.query, "OPTIONS": None},
         }
         self.queries: QueryHandler | None = None
+        self.auth = Authenticator(engine.meta, self.executor) if config.auth_enabled else None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -158,6 +163,16 @@ class App:
                                                   b"Content-Type, X-CSRF-Token, X-HTTP-Method-Override"),
                 (b"Access-Control-Expose-Headers", b"Date, X-InfluxDB-Version, X-InfluxDB-Build"),
             ]
+        if self.auth is not None and req.method != "OPTIONS" and req.path in AUTHENTICATED_PATHS:
+            req.auth_enabled = True
+            try:
+                req.user = await self.auth.authenticate(req)
+            except AuthenticationError as e:  # 401: a challenge, no X-Influxdb-Error
+                headers += [(b"Content-Type", b"application/json"), (b"Www-Authenticate", b'Basic realm="InfluxDB"')]
+                size = await _respond(send, 401, headers, b'{"error":' + go_json_string(str(e)) + b"}\n", req.method)
+                if self.config.log_enabled:
+                    self._access_log(req, 401, size, rid, start)
+                return
         if req.method == "OPTIONS":  # the CORS wrapper answers before the handler: 200, no body
             status, body = 200, b""
         else:
@@ -213,9 +228,8 @@ class App:
         if xff:
             host = f"{xff},{host}"
         query = req.raw_query
-        if req.query.get("p"):
-            pairs = [(k, "[REDACTED]" if k == "p" else v) for k, v in parse_qsl(query, keep_blank_values=True)]
-            query = urlencode(sorted(pairs, key=lambda kv: kv[0]))
+        if "p=" in query or "q=" in query:  # no password of u/p or of CREATE USER / SET PASSWORD
+            query = redact_query(query)
         uri = req.path + ("?" + query if query else "")
         user = req.query.get("u") or _basic_user(req.headers.get("authorization", "")) or "-"
         when = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(start))
@@ -237,16 +251,10 @@ class App:
 
 
 def _basic_user(auth: str) -> str:
-    import base64
-    import binascii
-
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        return base64.b64decode(value, validate=False).decode("utf-8", "replace").partition(":")[0]
-    except (binascii.Error, ValueError):
-        return ""
+    """The user of valid Basic credentials (Go's ``BasicAuth``: without a colon there is none,
+    and the decoded text, which may be a password, is not logged)."""
+    basic = basic_auth(auth)
+    return basic[0] if basic is not None else ""
 
 
 def _render(out: Outcome, headers: list) -> tuple[int, bytes]:

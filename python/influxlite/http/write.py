@@ -168,8 +168,12 @@ class WriteHandler:
             return out.error(400, "database is required")
         if self.engine.meta.database(db) is None:
             return out.error(404, f'database not found: "{_go_quote(db)}"')
-        # Authentication and authorization come with [http] auth-enabled (not yet): u, p and
-        # the Authorization header are accepted and ignored, as InfluxDB does with auth off.
+        if req.auth_enabled:  # [http] auth-enabled: the user the server authenticated (or None)
+            if req.user is None:
+                return out.error(403, f'user is required to write to database "{_go_quote(db)}"')
+            if not req.user.authorize_database("WRITE", db):
+                return out.error(403, f'"{_go_quote(req.user.name)}" user is not authorized to write to database '
+                                      f'"{_go_quote(db)}"')
         limit = self.config.max_body_size
         length = req.content_length
         if length is not None and length > 0 and limit > 0 and length > limit:

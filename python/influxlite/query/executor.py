@@ -25,6 +25,7 @@ from . import ast_statements as A
 from . import meta_cardinality as C
 from . import meta_ddl as D
 from . import meta_show as M
+from .authorize import authorize_query
 from .parser import parse_query
 from .chunks import merge_results, results_of
 from .results import StatementError, make_result
@@ -145,6 +146,12 @@ class QueryExecutor:
     def running_queries(self) -> list[RunningQuery]:
         with self._lock:
             return sorted(self._running.values(), key=lambda q: q.qid)
+
+    def authorize(self, query, database: str = "", user=None) -> None:
+        """With authentication on, before ``execute``: raises ``query.authorize.AuthorizeError``
+        unless ``user`` (a ``UserInfo``, None when unauthenticated) may run every statement."""
+        authorize_query(self.engine.meta, user, parse_query(query) if isinstance(query, str) else query,
+                        database or "")
 
     def execute(self, query, database: str = "", retention_policy: str = "", params: dict | None = None,
                 now: int | None = None, user=None) -> list[dict]:
