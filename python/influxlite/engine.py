@@ -22,6 +22,7 @@ import time
 from ._fsync import make_dirs
 from .coordinator import DEFAULT_WRITE_TIMEOUT, PointsWriter, WriteResult
 from .datadir import DataDirLock
+from .limits import SeriesLimits
 from .pathnames import dir_name
 from .meta import MetaStore
 from .models import PointBatch
@@ -39,7 +40,10 @@ class Engine:
                  retention_check_interval: float = DEFAULT_RETENTION_CHECK_INTERVAL,
                  retention_autocreate: bool = True, sync: bool = True, read_only: bool = False,
                  cache_max_size: int | None = None,
-                 cache_snapshot_write_cold_duration: float = DEFAULT_COLD_DURATION) -> None:
+                 cache_snapshot_write_cold_duration: float = DEFAULT_COLD_DURATION,
+                 max_series_per_database: int = 0, max_values_per_tag: int = 0) -> None:
+        """``max_series_per_database``, ``max_values_per_tag``: InfluxDB's [data] limits (0 = off;
+        ``influxlite serve`` passes InfluxDB's defaults, 1000000 and 100000), see ``limits``."""
         self.data_dir = os.fspath(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
         self._shards_per_group = shards_per_group
         self._write_timeout = write_timeout
@@ -53,6 +57,8 @@ class Engine:
         self._dir_lock: DataDirLock | None = None
         self._lock = threading.Lock()
         self._series_files: dict[str, SeriesFile] = {}
+        self._limits = (max_series_per_database, max_values_per_tag)
+        self._series_limits: dict[str, SeriesLimits] = {}
         self._shards: dict[int, Shard] = {}
         self._stop = threading.Event()
         self._services: list[threading.Thread] = []
@@ -130,6 +136,17 @@ class Engine:
                 self._series_files[database] = sf
             return sf
 
+    def _limits_of(self, database: str, sf: SeriesFile) -> SeriesLimits | None:
+        """The database's ``SeriesLimits`` (the caller holds ``_lock``); None when both are off."""
+        if not any(n > 0 for n in self._limits):
+            return None
+        lim = self._series_limits.get(database)
+        if lim is None or lim.series_file is not sf:
+            def shards(db=database) -> list[Shard]:
+                return [s for s in list(self._shards.values()) if s.database == db]
+            lim = self._series_limits[database] = SeriesLimits(*self._limits, sf, shards)
+        return lim
+
     def shard_path(self, database: str, rp: str, shard_id: int) -> str:
         return os.path.join(self.database_path(database), dir_name(rp.encode()), str(shard_id))
 
@@ -146,7 +163,7 @@ class Engine:
                 extra = {} if self._cache_max_size is None else {"cache_max_size": self._cache_max_size}
                 shard = Shard(self.shard_path(database, rp, shard_id), shard_id, sf, database=database,
                               retention_policy=rp, fsync_delay=self._fsync_delay, sync=self._sync,
-                              read_only=self.read_only, **extra).open()
+                              read_only=self.read_only, limits=self._limits_of(database, sf), **extra).open()
                 self._shards[shard_id] = shard
             return shard
 

@@ -86,9 +86,10 @@ class Shard:
     def __init__(self, path: str, shard_id: int, series_file, *, database: str = "", retention_policy: str = "",
                  fsync_delay: float = 0.0, sync: bool = True, max_index_log_file_size: int = 1 << 20,
                  cache_max_size: int = DEFAULT_CACHE_MAX_SIZE, cache_max_memory_size: int | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, limits=None) -> None:
         self.path = os.fspath(path)
         self.id = shard_id
+        self.limits = limits  # the database's SeriesLimits (max-series-per-database, max-values-per-tag)
         self.database, self.retention_policy = database, retention_policy
         self.series_file = series_file
         self.read_only = read_only
@@ -202,8 +203,11 @@ class Shard:
         self._apply_backpressure()
         backend = _backend.backend
         with self._write_lock:
+            sel, limit_reason, limit_dropped = self._apply_limits(batch, sel)
             prepared, new_fields, reason, dropped = backend.shard_prepare(
                 batch._raw, sel, self.fields.known(), len(self.index.partitions))
+            if limit_dropped:  # a field type conflict's reason wins, as InfluxDB checks fields after series
+                reason, dropped = reason or limit_reason, dropped + limit_dropped
             if not len(prepared):
                 self.stat.update(writeReq=1, writeReqOk=1, writePointsDropped=dropped)
                 return ShardWriteResult(0, dropped, reason)
@@ -246,6 +250,14 @@ class Shard:
                 "compactions": self.stats["compactions"], "compactionErrors": self.stats["compaction_errors"],
                 "bytesFlushed": self.stats["bytes_flushed"], "bytesRewritten": self.stats["bytes_rewritten"],
                 "filesWritten": self.stats["files_written"], "fullyCompacted": int(self.fully_compacted)}
+
+    def _apply_limits(self, batch, sel: bytes | None):
+        """``(sel, reason, dropped)``: the points of series the database's limits refuse left out."""
+        if self.limits is None or not self.limits.enabled():
+            return sel, None, 0
+        if sel is None:
+            sel = struct.pack(f"<{len(batch)}I", *range(len(batch)))
+        return self.limits.check(batch, sel)
 
     def _check_writable(self) -> None:
         if self.read_only:

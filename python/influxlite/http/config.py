@@ -13,8 +13,8 @@ log-enabled = true                  # the access log, in InfluxDB's format, on s
 [data]
 dir = "~/.influxlite"
 wal-fsync-delay = "0s"
-max-series-per-database = 1000000   # accepted; not enforced (as InfluxDB's tsi1 index)
-max-values-per-tag = 100000         # accepted; not enforced (as InfluxDB's tsi1 index)
+max-series-per-database = 1000000   # 0 = unlimited; as InfluxDB's inmem index (influxlite.limits)
+max-values-per-tag = 100000         # 0 = unlimited; as InfluxDB's inmem index (influxlite.limits)
 cache-snapshot-memory-size = "25m"
 
 [coordinator]

@@ -383,7 +383,9 @@ def serve(config, *, banner=None) -> int:
     try:
         engine = Engine(data_dir, write_timeout=config.write_timeout, fsync_delay=config.wal_fsync_delay,
                         retention_autocreate=config.retention_autocreate,
-                        cache_max_size=config.cache_snapshot_memory_size).open()
+                        cache_max_size=config.cache_snapshot_memory_size,
+                        max_series_per_database=config.max_series_per_database,
+                        max_values_per_tag=config.max_values_per_tag).open()
     except (InfluxliteError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
