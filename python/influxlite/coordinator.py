@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from . import _backend
 from .errors import InfluxliteError
 from .meta.durations import MIN_NANO_TIME
+from .stats import Statistic, registry
+
+# InfluxDB's ``write`` statistic (coordinator/points_writer.go).
+WRITE_STATS = ("req", "pointReq", "pointReqLocal", "writeOk", "writeDrop", "writeTimeout", "writeError",
+               "subWriteOk", "subWriteDrop")
 
 CONSISTENCY_LEVELS = ("any", "one", "quorum", "all")
 DEFAULT_WRITE_TIMEOUT = 10.0
@@ -71,8 +76,10 @@ class PointsWriter:
         self.write_timeout = write_timeout
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="influxlite-write")
         self._closing = threading.Event()
+        self.stats = registry.register(Statistic("write", None, WRITE_STATS))
 
     def close(self) -> None:
+        registry.unregister(self.stats)
         self._closing.set()
         self._pool.shutdown(wait=True)
 
@@ -96,6 +103,7 @@ class PointsWriter:
                      now: int | None = None) -> WriteResult:
         """Writes a parsed batch; raises ``WriteError`` (or a meta error) as InfluxDB would fail."""
         parse_consistency(consistency)
+        self.stats.update(req=1, pointReq=len(batch))
         if self._closing.is_set():
             raise WriteFailedError()
         if self.meta.database(database) is None:
@@ -103,6 +111,7 @@ class PointsWriter:
 
             raise DatabaseNotFoundError(database)
         rp, work, dropped = self.map_shards(database, retention_policy, batch, now)
+        self.stats.update(writeDrop=dropped, pointReqLocal=sum(len(sel) for _, sel in work) // 4)
         futures = [self._pool.submit(self._write_shard, database, rp.name, sid, batch, sel) for sid, sel in work]
         written = 0
         try:
@@ -114,6 +123,7 @@ class PointsWriter:
                 if res.dropped:
                     raise PartialWriteError(res.reason, res.dropped)
         except FuturesTimeout:
+            self.stats.add("writeTimeout")
             raise WriteTimeoutError() from None
         if dropped:
             raise PartialWriteError("points beyond retention policy", dropped)
@@ -127,7 +137,9 @@ class PointsWriter:
             from .meta import DatabaseNotFoundError
 
             raise DatabaseNotFoundError(database)
+        self.stats.update(req=1, pointReq=len(batch))
         rp, work, dropped = self.map_shards(database, retention_policy, batch, now)
+        self.stats.update(writeDrop=dropped, pointReqLocal=sum(len(sel) for _, sel in work) // 4)
         reasons = ["points beyond retention policy"] if dropped else []
         written = 0
         for f in [self._pool.submit(self._write_shard, database, rp.name, sid, batch, sel) for sid, sel in work]:
@@ -141,4 +153,11 @@ class PointsWriter:
     def _write_shard(self, database: str, rp: str, shard_id: int, batch, sel: bytes):
         if self._closing.is_set():
             raise WriteFailedError()
-        return self.shards(database, rp, shard_id).write(batch, sel)
+        try:
+            res = self.shards(database, rp, shard_id).write(batch, sel)
+        except BaseException:
+            self.stats.add("writeError")
+            raise
+        # As InfluxDB: a shard that dropped points returned an error (a partial write).
+        self.stats.add("writeError" if res.dropped else "writeOk")
+        return res

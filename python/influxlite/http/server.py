@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
 from .auth import AUTHENTICATED_PATHS, AuthenticationError, Authenticator, basic_auth, redact_query
+from . import debug
+from ..stats import registry
 from .query import QueryHandler
 from .write import Outcome, WriteHandler, _read_body
 
@@ -114,12 +116,15 @@ class App:
                                            thread_name_prefix="influxlite-http")
         self.writes: WriteHandler | None = None
         self.log = log if log is not None else sys.stderr
+        self.stats = registry.register(debug.httpd_statistic(config))
+        debug.register_config_diagnostics(engine, config)
         self.routes = {
             "/write": {"POST": self.write_v1, "OPTIONS": None},
             "/api/v2/write": {"POST": self.write_v2},
             "/ping": {"GET": self.ping, "HEAD": self.ping},
             "/health": {"GET": self.health},
             "/query": {"GET": self.query, "POST": self.query, "OPTIONS": None},
+            "/metrics": {"GET": self.metrics},
         }
         self.queries: QueryHandler | None = None
         self.auth = Authenticator(engine.meta, self.executor) if config.auth_enabled else None
@@ -129,7 +134,7 @@ class App:
             while True:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
-                    self.writes = WriteHandler(self.engine, self.config, self.executor)
+                    self.writes = WriteHandler(self.engine, self.config, self.executor, stats=self.stats)
                     self.queries = QueryHandler(self.engine, self.executor, _read_body)
                     await send({"type": "lifespan.startup.complete"})
                 elif msg["type"] == "lifespan.shutdown":
@@ -246,7 +251,12 @@ class App:
         except (OSError, ValueError):
             pass
 
+    async def metrics(self, req, receive):
+        """Prometheus text (the content type is set by ``debug.RequestStatistics``)."""
+        return 200, await asyncio.get_running_loop().run_in_executor(self.executor, debug.metrics, self.engine)
+
     def close(self) -> None:
+        registry.unregister(self.stats)
         self.executor.shutdown(wait=True)
 
 
@@ -399,7 +409,8 @@ def serve(config, *, banner=None) -> int:
             print(f"error: cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
             return 1
         bound = sock.getsockname()
-        uconfig = uvicorn.Config(app, loop="uvloop" if _has("uvloop") else "asyncio", http=_protocol_class(),
+        counted = debug.RequestStatistics(app)  # InfluxDB's ServeHTTP counters; /debug/vars
+        uconfig = uvicorn.Config(counted, loop="uvloop" if _has("uvloop") else "asyncio", http=_protocol_class(),
                                  ws="none", lifespan="on", access_log=False, log_level="warning",
                                  server_header=False, date_header=True, timeout_keep_alive=120)
         server = _server_class()(uconfig)

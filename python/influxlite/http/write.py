@@ -10,6 +10,7 @@ buffer; the rest (gunzip, parse in Rust, the engine write and its fsync) runs in
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from ..coordinator import PartialWriteError, WriteError, parse_consistency
 from ..meta import DatabaseNotFoundError
 from ..meta.errors import MetaError
 from ..models import parse_points
+from ..stats import Statistic
 
 V1_PRECISIONS = ("", "n", "ns", "u", "ms", "s", "m", "h")
 # What InfluxDB's parser multiplies by (GetPrecisionMultiplier): any other string is nanoseconds.
@@ -117,10 +119,11 @@ def _gzip_header(data: bytes, pos: int, first: bool) -> int:
 
 
 class WriteHandler:
-    def __init__(self, engine, config, executor) -> None:
+    def __init__(self, engine, config, executor, *, stats: Statistic | None = None) -> None:
         self.engine = engine
         self.config = config
         self.executor = executor
+        self.stats = stats if stats is not None else Statistic("httpd")  # the server's httpd statistic
         limit = config.max_concurrent_write_limit
         self.throttle = asyncio.Semaphore(limit) if limit > 0 else None
 
@@ -164,6 +167,15 @@ class WriteHandler:
     # --- serveWrite --------------------------------------------------------------------------
 
     async def serve(self, out: Outcome, db: str, rp: str, precision: str, req, receive) -> Outcome:
+        """serveWrite, counted: writeReq, writeReqActive while it runs, writeReqDurationNs."""
+        self.stats.update(writeReq=1, writeReqActive=1)
+        start = time.perf_counter_ns()
+        try:
+            return await self._serve(out, db, rp, precision, req, receive)
+        finally:
+            self.stats.update(writeReqActive=-1, writeReqDurationNs=time.perf_counter_ns() - start)
+
+    async def _serve(self, out: Outcome, db: str, rp: str, precision: str, req, receive) -> Outcome:
         if not db:
             return out.error(400, "database is required")
         if self.engine.meta.database(db) is None:
@@ -207,6 +219,7 @@ class WriteHandler:
                 return out.error(413, TOO_LARGE)
             except ValueError as e:
                 return out.error(400, str(e))
+        self.stats.add("writeReqBytes", len(body))
         batch = parse_points(body, PARSER_PRECISIONS.get(precision, "n"))
         del body
         # The lines as sent: bytes that are not UTF-8 stay (surrogateescape) until the response.
@@ -222,16 +235,22 @@ class WriteHandler:
             if len(batch):
                 self.engine.write_points(db, rp or None, batch, consistency or None)
         except PartialWriteError as e:
+            self.stats.update(pointsWrittenOK=len(batch) - e.dropped, pointsWrittenDropped=e.dropped)
             return out.error(400, str(e))
         except WriteError as e:
+            self.stats.add("pointsWrittenFail", len(batch))
             text = str(e)
             return out.error(400 if text.startswith("field type conflict") else 500, text)
         except DatabaseNotFoundError as e:  # dropped since the check above
+            self.stats.add("pointsWrittenFail", len(batch))
             return out.error(500, str(e))
         except MetaError as e:  # retention policy not found: <rp>, ...
+            self.stats.add("pointsWrittenFail", len(batch))
             return out.error(500, str(e))
         except Exception as e:  # noqa: BLE001 - an engine error: InfluxDB answers 500 with its text
+            self.stats.add("pointsWrittenFail", len(batch))
             return out.error(500, str(e) or type(e).__name__)
+        self.stats.add("pointsWrittenOK", len(batch))
         if parse_error is not None:
             return out.error(400, f"partial write: {parse_error} dropped=0")
         return out

@@ -6,12 +6,14 @@ called ``cardinality estimation``).
 
 from __future__ import annotations
 
-import platform
-import time
+import os
+from types import SimpleNamespace
 
+from ..meta.durations import format_duration
+from ..stats import Duration, Timestamp, registry
 from .meta_show import (_cond, _measurement_keys, _page, _s, database_name, db_shards, field_keys,
                         matching_series, require_database, series_keys, tag_values)
-from .results import StatementError, make_row
+from .results import StatementError, format_time_rfc3339nano, make_row
 from .tagfilter import has_time
 
 VERSION = "1.8.10"
@@ -71,57 +73,68 @@ def show_tag_values_cardinality(ctx, stmt) -> list[dict]:
     return _per_measurement({m: len({v for _, v in p}) for m, p in pairs.items()}, stmt)
 
 
-def _modules(ctx) -> dict[str, tuple[list[str], list]]:
-    started = ctx.started_at
-    return {
-        "build": (["Branch", "Build Time", "Commit", "Version"], ["", "", "", VERSION]),
-        "runtime": (["GOARCH", "GOMAXPROCS", "GOOS", "version"],
-                    [platform.machine(), 1, platform.system().lower(), "python" + platform.python_version()]),
-        "system": (["PID", "currentTime", "started", "uptime"],
-                   [__import__("os").getpid(), _now_text(), _fmt(started), _uptime(started)]),
-    }
+def database_statistics(engine) -> list[tuple[str, dict, dict]]:
+    """InfluxDB's ``database`` statistics: numSeries and numMeasurements of every database, read
+    from the shards' indexes (exact)."""
+    ctx = SimpleNamespace(engine=engine)
+    out = []
+    for db in list(engine.meta.databases):
+        ids, ms = set(), set()
+        for s in db_shards(ctx, db):
+            ids.update(s.index.series_id_set())
+            ms.update(s.index.measurement_names())
+        out.append(("database", {"database": db.name}, {"numMeasurements": len(ms), "numSeries": len(ids)}))
+    return out
 
 
-def _now_text() -> str:
-    from .results import format_time_rfc3339nano
-    return format_time_rfc3339nano(time.time_ns())
+def statistics(engine) -> list[tuple[str, dict, dict]]:
+    """Every statistic ``(name, tags, values)`` in InfluxDB's order: the registry's and the
+    databases'."""
+    return registry.statistics(database_statistics(engine))
 
 
-def _fmt(ns: int) -> str:
-    from .results import format_time_rfc3339nano
-    return format_time_rfc3339nano(ns)
-
-
-def _uptime(started: int) -> str:
-    from .util import go_duration_string
-    return go_duration_string(time.time_ns() - started)
+def diagnostic_value(v):
+    """A diagnostics value as InfluxDB's JSON shows it: times in RFC3339 (nanoseconds),
+    durations as Go prints them."""
+    if isinstance(v, Timestamp):
+        return format_time_rfc3339nano(int(v))
+    if isinstance(v, Duration):
+        return format_duration(int(v))
+    return v
 
 
 def show_diagnostics(ctx, stmt) -> list[dict]:
+    """One row per diagnostics section (sorted), columns sorted; ``FOR 'module'`` keeps one."""
     rows = []
-    for name, (cols, vals) in sorted(_modules(ctx).items()):
+    for name, d in registry.diagnostics().items():
         if stmt.module and stmt.module != name:
             continue
-        rows.append(make_row(name, cols, [vals]))
+        rows.append(make_row(name, list(d), [[diagnostic_value(v) for v in d.values()]]))
     return rows
 
 
 def show_stats(ctx, stmt) -> list[dict]:
-    """Simple module rows: ``database`` (numSeries, numMeasurements per database) and ``shard``."""
+    """One row per statistic (name, tags; columns its value keys sorted); ``FOR 'module'`` keeps
+    one name. ``FOR 'indexes'`` answers the indexes' memory, as InfluxDB's tsdb.Store does."""
+    if stmt.module == "indexes":
+        shards = [s for db in list(ctx.engine.meta.databases) for s in db_shards(ctx, db)]
+        return [make_row("indexes", ["memoryBytes"], [[sum(_index_bytes(s) for s in shards)]])]
     rows = []
-    want = stmt.module
-    for db in ctx.engine.meta.databases:
-        shards = db_shards(ctx, db)
-        if not want or want == "database":
-            ids, ms = set(), set()
-            for s in shards:
-                ids.update(s.index.series_id_set())
-                ms.update(s.index.measurement_names())
-            rows.append(make_row("database", ["numMeasurements", "numSeries"], [[len(ms), len(ids)]],
-                                 tags={"database": db.name}))
-        if not want or want == "shard":
-            for s in shards:
-                rows.append(make_row("shard", ["seriesCreate"], [[s.index.series_n()]],
-                                     tags={"database": db.name, "id": str(s.id),
-                                           "retentionPolicy": s.retention_policy}))
+    for name, tags, values in statistics(ctx.engine):
+        if stmt.module and stmt.module != name:
+            continue
+        keys = sorted(values)
+        rows.append(make_row(name, keys, [[values[k] for k in keys]], tags=tags))
     return rows
+
+
+def _index_bytes(shard) -> int:
+    """The bytes of a shard's index on disk (influxlite keeps the TSI index files mapped)."""
+    total = 0
+    for root, _dirs, names in os.walk(os.path.join(shard.path, "index")):
+        for n in names:
+            try:
+                total += os.stat(os.path.join(root, n)).st_size
+            except OSError:
+                pass
+    return total
