@@ -37,7 +37,10 @@ def test_ddl_and_meta_queries_through_the_server(tmp_path, impl):
         status, body = _q(p, "SHOW TAG KEYS", db="nodb")
         assert body == {"results": [{"statement_id": 0, "error": "database not found: nodb"}]}
         status, body = _q(p, "SELECT * FROM cpu", db="mydb")
-        assert status == 200 and "not implemented yet" in body["results"][0]["error"]
+        assert status == 200 and body["results"][0]["series"] == [{
+            "name": "cpu", "columns": ["time", "host", "region", "v"],
+            "values": [["1970-01-01T00:00:00.000000001Z", "a", "west", 1],
+                       ["1970-01-01T00:00:00.000000002Z", "b", None, 2]]}]
         assert _q(p, "DROP DATABASE mydb", "POST") == (200, {"results": [{"statement_id": 0}]})
         status, body = _q(p, "SHOW DATABASES")
         assert body["results"][0]["series"][0]["values"] == [["db"]]

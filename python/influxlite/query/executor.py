@@ -29,6 +29,7 @@ from .authorize import authorize_query
 from .parser import parse_query
 from .chunks import merge_results, results_of
 from .results import StatementError, make_result
+from .select_exec import select
 
 __all__ = ["QueryExecutor", "NOT_EXECUTED", "SELECT_NOT_IMPLEMENTED"]
 
@@ -43,7 +44,7 @@ def _not_implemented(what: str):
 
 
 HANDLERS = {
-    S.SelectStatement: _not_implemented("SELECT"),
+    S.SelectStatement: select,
     A.ExplainStatement: _not_implemented("EXPLAIN"),
     A.ShowDatabasesStatement: M.show_databases,
     A.ShowRetentionPoliciesStatement: M.show_retention_policies,

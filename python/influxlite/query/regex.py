@@ -96,9 +96,13 @@ def check_go_regex(s: str) -> None:
                 raise GoRegexError("missing closing ]", s[i:])
             i, prev = end, "atom"
         elif c == "(":
-            if s.startswith("(?", i) and not re.match(r"\(\?(P<\w+>|[imsU-]*[:)])", s[i:]):
+            m = re.match(r"\(\?(P<\w+>|[imsU-]*[:)])", s[i:]) if s.startswith("(?", i) else None
+            if s.startswith("(?", i) and m is None:
                 raise GoRegexError("invalid or unsupported Perl syntax", s[i:i + 3])
-            depth, i, prev = depth + 1, i + 1, None
+            if m is not None and m.group(0).endswith(")"):  # (?i): flags for what follows, no group
+                i, prev = i + m.end(), None
+                continue
+            depth, i, prev = depth + 1, i + (m.end() if m else 1), None
         elif c == ")":
             if depth == 0:
                 raise GoRegexError("unexpected )", s)

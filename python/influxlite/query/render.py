@@ -1,8 +1,8 @@
 """Results to bytes as InfluxDB 1.8's ``/query`` handler writes them: ``epoch`` and ``pretty``.
 
-A row whose column 0 holds times (a SELECT row) carries ``TIME_NS``: its values' first items are
-int64 nanoseconds, rendered as Go's RFC3339Nano, or with ``epoch`` (``h``, ``m``, ``s``, ``ms``,
-``u``; any other non-empty value means nanoseconds) as an integer divided as Go divides
+A row whose column 0 holds times (a SELECT row) carries ``TIME_NS`` (``True``, or the tz() zone
+name): its values' first items are int64 nanoseconds, rendered as Go's RFC3339Nano (in the zone,
+with its offset), or with ``epoch`` (``h``, ``m``, ``s``, ``ms``, ``u``; any other non-empty value means nanoseconds) as an integer divided as Go divides
 (towards zero: -1.5 ms is ``-1`` at ``ms``), as the handler's ``convertToEpoch``. Other rows
 (SHOW ...) are left alone whatever ``epoch`` says.
 
@@ -38,9 +38,29 @@ def _convert_row(row: dict, epoch: str) -> dict:
         if epoch:
             d = EPOCH_DIVISORS.get(epoch, 1)
             out["values"] = [[_epoch(v[0], d) if d != 1 else v[0], *v[1:]] for v in values]
+        elif isinstance(row[TIME_NS], str):  # tz('Area/City'): local time with its offset
+            out["values"] = [[format_time_in_zone(v[0], row[TIME_NS]), *v[1:]] for v in values]
         else:
             out["values"] = [[format_time_rfc3339nano(v[0]), *v[1:]] for v in values]
     return out
+
+
+def format_time_in_zone(ns: int, zone: str) -> str:
+    """Go's RFC3339Nano of a time in a zone: local time, ``±hh:mm`` (``Z`` where the offset is 0)."""
+    import datetime as dt
+    import zoneinfo
+
+    secs, frac = divmod(ns, 1_000_000_000)
+    t = dt.datetime.fromtimestamp(secs, zoneinfo.ZoneInfo(zone))
+    off = t.utcoffset() or dt.timedelta(0)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += "." + f"{frac:09d}".rstrip("0")
+    if not off:
+        return text + "Z"
+    sign = "-" if off < dt.timedelta(0) else "+"
+    minutes = abs(int(off.total_seconds())) // 60
+    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _rendered(result: dict, epoch: str) -> dict:

@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from . import ast_select as S
 from .ast_expr import Call, IntegerLiteral, NumberLiteral, ParenExpr, VarRef
 from .results import StatementError
@@ -44,8 +42,9 @@ class AggregateSQL:
             if isinstance(e, Call) and e.name in ("mode", "distinct"):
                 col, typ = self._arg(e)
                 self.post[i] = e.name
-                self.columns.append(f"list({col} ORDER BY time) FILTER (WHERE {col} IS NOT NULL)" if col
-                                    else "NULL")
+                item = col if e.name == "distinct" else f"{{'v': {col}, 't': time}}"
+                self.columns.append(f"list({item} ORDER BY time, series_key) FILTER (WHERE {col} IS NOT NULL)"
+                                    if col else "NULL")
                 self.types.append(typ)
                 self.is_count.append(False)
                 continue
@@ -116,9 +115,8 @@ class AggregateSQL:
             key = f"{{'v': {col}, 't': time}}"
             return f"min({col})", f"arg_min(time, {key}) {nn}", lambda x: f"arg_min({x}, {key}) {nn}"
         if name in ("first", "last"):
-            tie = "ASC" if typ == "boolean" and name == "first" else ("DESC" if name == "first" else "ASC")
             fn = "first" if name == "first" else "last"
-            order = f"ORDER BY time, {col} {tie}"
+            order = "ORDER BY time, series_key"
             return (f"{fn}({col} {order}) {nn}", f"{'min' if name == 'first' else 'max'}(time) {nn}",
                     lambda x: f"{fn}({x} {order}) {nn}")
         p = call.args[1]
@@ -221,12 +219,32 @@ def _post(kind: str, values):
     if kind == "distinct":
         seen = dict.fromkeys(values)
         return list(seen)
-    counts = Counter(values)
-    best = max(counts.values())
-    for v in values:  # the first value (in time order) with the highest count
-        if counts[v] == best:
-            return v
-    return None
+    return _mode(values)
+
+
+def _mode(points: list[dict]):
+    """InfluxDB's ModeReduceSlice: points sorted by value; a run of equal values becomes the
+    mode when it is longer than the best so far, or as long and no later (by the time of its
+    first point). A value seen once never displaces the first (smallest) value; booleans:
+    true unless false is more frequent."""
+    if len(points) == 1:
+        return points[0]["v"]
+    if isinstance(points[0]["v"], bool):
+        trues = sum(1 for p in points if p["v"])
+        return trues >= len(points) - trues
+    points = sorted(points, key=lambda p: (p["v"], p["t"]))
+    most_freq = curr_freq = 0
+    curr_mode = most_mode = points[0]["v"]
+    curr_time = most_time = points[0]["t"]
+    for p in points:
+        if p["v"] != curr_mode:
+            curr_freq, curr_mode, curr_time = 1, p["v"], p["t"]
+            continue
+        curr_freq += 1
+        if most_freq > curr_freq or (most_freq == curr_freq and curr_time > most_time):
+            continue
+        most_freq, most_mode, most_time = curr_freq, p["v"], p["t"]
+    return most_mode
 
 
 _ = NUMERIC

@@ -75,6 +75,14 @@ def _retention_policy(engine, db: str, rp: str):
     return name
 
 
+def _all_shards(engine, db: str) -> list:
+    info = engine.meta.database(db)
+    out = []
+    for policy in info.retention_policies if info is not None else ():
+        out += engine.shards_for(db, policy.name, -(1 << 63) + 2, (1 << 63) - 2)
+    return out
+
+
 def resolve_sources(ctx, stmt: S.SelectStatement, tmin: int, tmax: int) -> list[Source]:
     out: dict[tuple, Source] = {}
     for src in stmt.sources:
@@ -94,29 +102,35 @@ def resolve_sources(ctx, stmt: S.SelectStatement, tmin: int, tmax: int) -> list[
                             if rx.search(m.decode("utf-8", "surrogateescape"))})
         else:
             names = [src.name.encode("utf-8", "surrogateescape")]
+        every = _all_shards(ctx.engine, db)  # SELECT * shows the tag keys of the whole database
         for name in names:
             key = (db, rp, name)
             if key not in out:
                 have = [s for s in shards if s.index.has_measurement(name)]
                 out[key] = Source(db, rp, name, have, unified_field_types(have, name),
-                                  {k for s in have for k in s.index.tag_keys(name)})
+                                  {k for s in every if s.index.has_measurement(name) for k in s.index.tag_keys(name)})
     return sorted(out.values(), key=lambda s: s.name)
 
 
-def compile_select(ctx, stmt: S.SelectStatement) -> Plan:
+def compile_select(ctx, stmt: S.SelectStatement) -> Plan | None:
+    """The plan, or None when wildcards matched nothing (the answer is empty)."""
     try:
         cond, tr = condition_expr(stmt.condition, ctx.now, stmt.location)
         interval = stmt.group_by_interval()
         offset = stmt.group_by_offset()
     except ValueError as e:
         raise StatementError(str(e)) from None
-    if interval < 0:
+    if interval <= 0:
         interval = offset = 0
+    elif stmt.location:  # buckets start at local midnight/hour: shift by the zone's offset
+        offset = (offset - _zone_offset(stmt.location, tr.min_ns if tr.min is not None else ctx.now)) % interval
     _check_dimensions(stmt)
     tmin = tr.min_ns
     tmax = tr.max if tr.max is not None else (ctx.now if interval else tr.max_ns)
     sources = resolve_sources(ctx, stmt, tmin, tmax)
     fields, time_alias = expand_fields(stmt, sources)
+    if not fields:
+        return None
     aggregate = validate(stmt, fields, interval)
     columns = column_names(fields, time_alias)
     dims = _dimension_keys(stmt, sources)
@@ -126,6 +140,14 @@ def compile_select(ctx, stmt: S.SelectStatement) -> Plan:
                      and len(calls) == 1)
     return Plan(stmt, sources, fields, columns, cond, tmin, tmax, tr.min is not None,
                 tr.max is not None, interval, offset, dims, ctx.now, aggregate, selector_time)
+
+
+def _zone_offset(zone: str, at: int) -> int:
+    import datetime as dt
+    import zoneinfo
+
+    t = dt.datetime.fromtimestamp(at // 1_000_000_000, zoneinfo.ZoneInfo(zone))
+    return int((t.utcoffset() or dt.timedelta(0)).total_seconds()) * 1_000_000_000
 
 
 def _top_calls(e: Expr):
@@ -201,6 +223,9 @@ def expand_fields(stmt: S.SelectStatement, sources: list[Source]) -> tuple[list[
         if isinstance(e, Distinct):
             out.append(S.Field(e.new_call(), f.alias))
             continue
+        if isinstance(e, Call) and e.args and isinstance(e.args[0], Distinct):
+            e = Call(e.name, [e.args[0].new_call()] + list(e.args[1:]))
+            f = S.Field(e, f.alias)
         if isinstance(e, (Wildcard, RegexLiteral)):
             out += _expand_refs(e, fields_t, [t for t in tags if t not in dims])
             continue
@@ -217,7 +242,7 @@ def expand_fields(stmt: S.SelectStatement, sources: list[Source]) -> tuple[list[
         if any(isinstance(n, Wildcard) for n in walk(e)):
             raise StatementError(f"unsupported expression with wildcard: {e}")
         out.append(S.Field(f.expr, f.alias))
-    if not out:
+    if not out and not stmt.has_field_wildcard():
         raise StatementError("at least 1 non-time field must be queried")
     return out, time_alias
 
@@ -261,14 +286,21 @@ def validate(stmt: S.SelectStatement, fields: list[S.Field], interval: int) -> b
     not a valid query."""
     calls, refs = [], 0
     for f in fields:
-        if not any(isinstance(n, VarRef) for n in walk(f.expr)):
-            raise StatementError("field must contain at least one variable")
+        for n in walk(f.expr):
+            if isinstance(n, Call) and n.name in MATH_FUNCTIONS:
+                want = 2 if n.name in ("atan2", "log", "pow") else 1
+                if len(n.args) != want:
+                    raise StatementError(f"invalid number of arguments for {n.name}, expected {want}, "
+                                         f"got {len(n.args)}")
         top = list(_top_calls(f.expr))
         for c in top:
             if c.name not in AGGREGATES | SELECTORS | TRANSFORMS:
                 raise StatementError(f"undefined function {c.name}()")
+            _check_arity(c)
+        if not any(isinstance(n, VarRef) for n in walk(f.expr)):
+            raise StatementError("field must contain at least one variable")
         calls += top
-        if not top:
+        if _bare_refs(f.expr):
             refs += 1
     if not calls:
         if interval:
@@ -292,6 +324,32 @@ def validate(stmt: S.SelectStatement, fields: list[S.Field], interval: int) -> b
     for c in calls:
         _check_call(c, interval)
     return True
+
+
+_ARITY = {"derivative": (1, 2), "non_negative_derivative": (1, 2), "elapsed": (1, 2), "integral": (1, 2),
+          "difference": (1, 1), "non_negative_difference": (1, 1), "cumulative_sum": (1, 1),
+          "moving_average": (2, 2), "sample": (2, 2), "percentile": (2, 2), "distinct": (1, 1)}
+
+
+def _check_arity(c: Call) -> None:
+    n = len(c.args)
+    lo, hi = _ARITY.get(c.name, (1, 1) if c.name not in ("top", "bottom") else (2, None))
+    if n < lo or (hi is not None and n > hi):
+        if hi is None:
+            raise StatementError(f"invalid number of arguments for {c.name}, expected at least {lo}, got {n}")
+        if lo == hi:
+            raise StatementError(f"invalid number of arguments for {c.name}, expected {lo}, got {n}")
+        raise StatementError(f"invalid number of arguments for {c.name}, expected at least {lo} but no more "
+                             f"than {hi}, got {n}")
+
+
+def _bare_refs(e: Expr) -> bool:
+    """Whether the expression names a field or tag outside any call."""
+    if isinstance(e, VarRef):
+        return True
+    if isinstance(e, Call) and e.name not in MATH_FUNCTIONS:
+        return False
+    return any(_bare_refs(c) for c in e.children())
 
 
 def _check_call(c: Call, interval: int) -> None:

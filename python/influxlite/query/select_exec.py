@@ -48,15 +48,15 @@ def select(ctx, stmt: S.SelectStatement) -> list[dict]:
     if stmt.target is not None:
         raise StatementError("not implemented yet: SELECT INTO")
     plan = compile_select(ctx, stmt)
-    if plan.tmin > plan.tmax:
+    if plan is None or plan.tmin > plan.tmax:
         return []
     series: list[dict] = []
     for src in plan.sources:
         series += _measurement_rows(plan, src)
-    if not plan.ascending:
-        series.reverse()
     if stmt.soffset or stmt.slimit:
         series = series[stmt.soffset:stmt.soffset + stmt.slimit if stmt.slimit else None]
+    if not plan.ascending:
+        series.reverse()
     return series
 
 
@@ -126,7 +126,7 @@ def _measurement_rows(plan: Plan, src: Source) -> list[dict]:
     parts = _parts(plan, src)
     if not parts:
         return []
-    reader = scan(parts, src.name, plan.tmin, plan.tmax, fields=fields, tags=tags)
+    reader = scan(parts, src.name, plan.tmin, plan.tmax, fields=fields, tags=tags, series_key=True)
     name = src.name.decode("utf-8", "surrogateescape")
     where = condition_sql(plan.condition, scope)
     dims = [(k, scope.tags.get(k)) for k in plan.dimensions]
@@ -169,18 +169,22 @@ def _raw_sql(plan: Plan, scope: Scope, dims, where: str) -> tuple[str, int]:
             sql = f"coalesce(CAST({sql} AS VARCHAR), {_fill_literal(stmt.fill_value)})" if typ in (
                 "tag", "string", None) else f"coalesce({sql}, {stmt.fill_value})"
         exprs.append(f"{sql} AS c{i}")
-        if typ != "tag":
-            data_cols.append(f"c{i}")
+        for n in walk(f.expr):  # a row is kept while a field it reads has a value
+            if isinstance(n, VarRef):
+                ref, rtyp = scope.ref(n)
+                if ref is not None and rtyp != "tag" and ref not in data_cols:
+                    data_cols.append(ref)
     keep = " OR ".join(f"{c} IS NOT NULL" for c in data_cols) or "FALSE"
     part = ", ".join(f"d{i}" for i in range(len(dims)))
     direction = "ASC" if plan.ascending else "DESC"
-    window = f"row_number() OVER (PARTITION BY {part or 'NULL'} ORDER BY time {direction}, series_id)"
+    window = f"row_number() OVER (PARTITION BY {part or 'NULL'} ORDER BY time {direction}, series_key)"
     lo, hi = stmt.offset, stmt.offset + stmt.limit if stmt.limit else None
     limit = f"__rn > {lo}" + (f" AND __rn <= {hi}" if hi is not None else "")
-    inner = (f"SELECT time, series_id, {', '.join(keys + exprs)} FROM scan WHERE {where}")
+    inner = (f"SELECT time, series_key, {', '.join(keys + exprs)}, {keep} AS __keep FROM scan WHERE {where}")
     by_key = sorted(range(len(dims)), key=lambda i: dims[i][0])
-    order = ", ".join([f"d{i}" for i in by_key] + [f"time {direction}", "series_id"])
-    sql = (f"SELECT * EXCLUDE (__rn, series_id) FROM (SELECT *, {window} AS __rn FROM ({inner}) WHERE {keep}) "
+    order = ", ".join([f"d{i}" for i in by_key] + [f"time {direction}", "series_key"])
+    sql = (f"SELECT * EXCLUDE (__rn, series_key, __keep) FROM (SELECT *, {window} AS __rn FROM ({inner}) "
+           f"WHERE __keep) "
            f"WHERE {limit} ORDER BY {order}")
     return sql, len(dims)
 
@@ -213,7 +217,7 @@ def _row(plan: Plan, name: str, key, values) -> dict:
         row["tags"] = dict(sorted(zip(plan.dimensions, (v or "" for v in key))))
     row["columns"] = list(plan.columns)
     row["values"] = [list(v) for v in values]
-    row[TIME_NS] = True
+    row[TIME_NS] = plan.stmt.location or True
     return row
 
 

@@ -54,8 +54,10 @@ def fill_buckets(plan, buckets: dict, agg) -> list[list]:
         if fill == S.FillOption.NUMBER:
             rows.append([t, *(_number(stmt.fill_value, typ) for typ in agg.types)])
             continue
-        if fill == S.FillOption.LINEAR:
+        if fill == S.FillOption.LINEAR:  # count's 0 is a fill(null) rule: here it is a gap to interpolate
             empty_at.append(len(rows))
+            rows.append([t, *([None] * len(agg.types))])
+            continue
         rows.append([t, *agg.empty()])
     if fill == S.FillOption.LINEAR and empty_at:
         _linear(rows, set(empty_at), agg.types)

@@ -132,7 +132,7 @@ def _arith(e: BinaryExpr, scope: Scope, calls) -> tuple[str, str | None]:
             fn = {Tok.BITWISE_AND: "AND", Tok.BITWISE_OR: "OR"}.get(op)
             return (f"({lsql} {fn} {rsql})" if fn else f"({lsql} <> {rsql})"), "boolean"
         if lt in ("float", "string") or rt in ("float", "string"):
-            raise StatementError(f"type error: {e}: incompatible types: {lt} and {rt}")
+            raise StatementError(f"type error: {_typed(e, scope)}: incompatible types: {lt} and {rt}")
         sym = {Tok.BITWISE_AND: "&", Tok.BITWISE_OR: "|"}.get(op)
         return (f"({lsql} {sym} {rsql})" if sym else f"xor({lsql}, {rsql})"), "integer"
     if lt in ("string", "boolean") or rt in ("string", "boolean"):
@@ -148,8 +148,26 @@ def _arith(e: BinaryExpr, scope: Scope, calls) -> tuple[str, str | None]:
     if sym is None:
         raise StatementError(f"invalid operator {op} in field expression")
     if typ == "integer":  # Go's int64 arithmetic wraps instead of failing
-        return f"CAST((CAST({lsql} AS HUGEINT) {sym} {rsql}) & 18446744073709551615 AS UBIGINT)::BIGINT", typ
+        r = f"((((CAST({lsql} AS HUGEINT) {sym} {rsql}) % {1 << 64}) + {1 << 64}) % {1 << 64})"
+        return f"CAST(CASE WHEN {r} >= {1 << 63} THEN {r} - {1 << 64} ELSE {r} END AS BIGINT)", typ
     return f"({lsql} {sym} {rsql})", typ
+
+
+def _typed(e: Expr, scope: Scope) -> str:
+    """The expression as InfluxDB prints it in type errors: field refs with their types."""
+    if isinstance(e, VarRef) and e.type == DataType.UNKNOWN and e.val in scope.fields:
+        return str(VarRef(e.val, DataType[scope.fields[e.val][1].upper()]))
+    if isinstance(e, BinaryExpr):
+        return str(BinaryExpr(e.op, _Text(_typed(e.lhs, scope)), _Text(_typed(e.rhs, scope))))
+    return str(e)
+
+
+class _Text(Expr):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _math(e: Call, scope: Scope, calls) -> tuple[str, str | None]:

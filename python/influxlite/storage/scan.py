@@ -55,10 +55,13 @@ def arrow_type(influx_type: str) -> pa.DataType:
 
 
 def scan(parts, measurement: bytes, tmin: int, tmax: int, *, fields: dict[str, pa.DataType],
-         tags: list[str] = ()) -> pa.RecordBatchReader:
-    """See the module doc; ``fields`` maps field column names to the Arrow type to deliver."""
+         tags: list[str] = (), series_key: bool = False) -> pa.RecordBatchReader:
+    """See the module doc; ``fields`` maps field column names to the Arrow type to deliver;
+    ``series_key`` adds a ``series_key`` column (the series' key as text: sorting by it puts
+    series in InfluxDB's order)."""
     tags = list(tags)
     schema = pa.schema([("time", pa.int64()), ("series_id", pa.uint64())]
+                       + ([("series_key", pa.string())] if series_key else [])
                        + [(_tag_column(k, fields), pa.string()) for k in tags]
                        + [(name, typ) for name, typ in fields.items()])
 
@@ -69,7 +72,7 @@ def scan(parts, measurement: bytes, tmin: int, tmax: int, *, fields: dict[str, p
                 t = shard.read(measurement, chunk, tmin, tmax, columns=list(fields))
                 if t.num_rows == 0:
                     continue
-                t = _conform(t, schema, fields, tags, shard.series_file, tag_cache)
+                t = _conform(t, schema, fields, tags, series_key, shard.series_file, tag_cache)
                 yield from t.to_batches(max_chunksize=BATCH_ROWS)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
@@ -87,20 +90,26 @@ def _chunks(shard, measurement: bytes, ids):
         yield ordered[i:i + SERIES_PER_READ]
 
 
-def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], series_file, cache) -> pa.Table:
+def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], with_key: bool, series_file,
+             cache) -> pa.Table:
     n = t.num_rows
     cols = [t.column("time").cast(pa.int64()), t.column("series_id")]
-    if tags:
+    if tags or with_key:
         series = t.column("series_id").combine_chunks()
         unique = pc.unique(series)
-        tag_sets = []
+        tag_sets, keys = [], []
         for sid in unique.to_pylist():
-            tagset = cache.get(sid)
-            if tagset is None:
+            got = cache.get(sid)
+            if got is None:
                 key = series_file.series_key(sid)
-                tagset = cache[sid] = dict(parse_series_key(key)[1]) if key else {}
-            tag_sets.append(tagset)
+                name, pairs = parse_series_key(key) if key else (b"", [])
+                text = b",".join([name] + [k + b"=" + v for k, v in pairs])
+                got = cache[sid] = (text.decode("utf-8", "surrogateescape"), dict(pairs))
+            keys.append(got[0])
+            tag_sets.append(got[1])
         positions = pc.index_in(series, value_set=unique)
+        if with_key:
+            cols.append(pc.take(pa.array(keys, pa.string()), positions))
         for k in tags:
             raw = k.encode("utf-8", "surrogateescape")
             values = pa.array([ts[raw].decode("utf-8", "surrogateescape") if raw in ts else None
