@@ -2,8 +2,8 @@
 
 A row whose column 0 holds times (a SELECT row) carries ``TIME_NS`` (``True``, or the tz() zone
 name): its values' first items are int64 nanoseconds, rendered as Go's RFC3339Nano (in the zone,
-with its offset), or with ``epoch`` (``h``, ``m``, ``s``, ``ms``, ``u``; any other non-empty value means nanoseconds) as an integer divided as Go divides
-(towards zero: -1.5 ms is ``-1`` at ``ms``), as the handler's ``convertToEpoch``. Other rows
+with its offset), or with ``epoch`` (``h``, ``m``, ``s``, ``ms``, ``u``; any other non-empty value
+means nanoseconds) as an integer divided as Go divides (towards zero: -1.5 ms is ``-1`` at ``ms``), as the handler's ``convertToEpoch``. Other rows
 (SHOW ...) are left alone whatever ``epoch`` says.
 
 ``pretty`` is Go's ``json.MarshalIndent(resp, "", "    ")``: one member or element a line,
