@@ -9,8 +9,8 @@ The server (``Influxd`` of tests/record_http_fixtures.py) gets the points of ``S
 database ``many`` with 25 measurements. Cases run in order on one connection; a body larger
 than ``DIGEST_OVER`` bytes is stored as its SHA-256, length, head and tail.
 
-The SELECT cases (``select_*``) record how ``epoch`` renders times; influxlite has no SELECT
-yet, so its test renders these rows itself (``query.render``) and compares.
+The SELECT cases (``select_*``) record how ``epoch`` renders times and how a SELECT is cut
+into chunks (Go's emitter).
 """
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ CASES: list[dict] = [
     *[_case(f"select_epoch_{e}", "SELECT v FROM tm", epoch=e) for e in ("ns", "n", "u", "µ", "ms", "s", "m", "h",
                                                                         "x", "")],
     _case("select_epoch_pretty", "SELECT v FROM tm", epoch="s", pretty="true"),
+    _case("select_chunked", "SELECT v FROM tm", chunked="true", chunk_size="3", epoch="ms"),
+    _case("select_chunked_two_series", "SELECT v FROM cpu WHERE host =~ /h0[12]/ GROUP BY host", chunked="true",
+          chunk_size="1"),
 ]
 
 
