@@ -8,6 +8,8 @@ bind-address = "127.0.0.1:8086"
 auth-enabled = false
 max-body-size = 25000000            # bytes; 0 = unlimited (also bounds a gunzipped body here)
 max-concurrent-write-limit = 0      # 0 = unlimited
+max-enqueued-write-limit = 0        # /write requests waiting for a slot (more: 503); 0 = unlimited
+enqueued-write-timeout = "30s"      # how long one waits (then 503); 0 = forever
 log-enabled = true                  # the access log, in InfluxDB's format, on stderr
 
 [data]
@@ -106,6 +108,7 @@ class Config:
     auth_enabled: bool = field(default=False, metadata={"key": ("http", "auth-enabled", _bool)})
     max_body_size: int = field(default=25_000_000, metadata={"key": ("http", "max-body-size", _size)})
     max_concurrent_write_limit: int = field(default=0, metadata={"key": ("http", "max-concurrent-write-limit", _int)})
+    max_enqueued_write_limit: int = field(default=0, metadata={"key": ("http", "max-enqueued-write-limit", _int)})
     enqueued_write_timeout: float = field(default=30.0, metadata={"key": ("http", "enqueued-write-timeout", _duration)})
     log_enabled: bool = field(default=True, metadata={"key": ("http", "log-enabled", _bool)})
     # [data]

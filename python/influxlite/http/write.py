@@ -126,6 +126,11 @@ class WriteHandler:
         self.stats = stats if stats is not None else Statistic("httpd")  # the server's httpd statistic
         limit = config.max_concurrent_write_limit
         self.throttle = asyncio.Semaphore(limit) if limit > 0 else None
+        # Go's Throttler: ``enqueued`` holds the running and the waiting requests; without
+        # max-enqueued-write-limit there is no such bound (the waiters are unbounded).
+        queue = config.max_enqueued_write_limit
+        self.enqueued_cap = limit + queue if limit > 0 and queue > 0 else 0
+        self.enqueued = 0  # touched only on the event loop
 
     # --- the two routes ----------------------------------------------------------------------
 
@@ -136,7 +141,19 @@ class WriteHandler:
             out.error(400, f'invalid precision "{precision}" (use n, u, ms, s, m or h)')
         if self.throttle is None:
             return await self.serve(out, req.query.get("db", ""), req.query.get("rp", ""), precision, req, receive)
-        # InfluxDB's Throttler with max-enqueued-write-limit 0: wait up to enqueued-write-timeout.
+        # InfluxDB 1.8's Throttler: a place in the queue (max-enqueued-write-limit) or 503 at
+        # once, then a slot (max-concurrent-write-limit) within enqueued-write-timeout or 503.
+        if self.enqueued_cap:
+            if self.enqueued >= self.enqueued_cap:
+                return Outcome(503, [], plain=b"request throttled, queue full\n")
+            self.enqueued += 1
+        try:
+            return await self._throttled(out, precision, req, receive)
+        finally:
+            if self.enqueued_cap:
+                self.enqueued -= 1
+
+    async def _throttled(self, out: Outcome, precision: str, req, receive) -> Outcome:
         try:
             await asyncio.wait_for(self.throttle.acquire(), self.config.enqueued_write_timeout or None)
         except asyncio.TimeoutError:
