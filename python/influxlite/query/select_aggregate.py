@@ -17,7 +17,9 @@ from . import ast_select as S
 from .ast_expr import Call, IntegerLiteral, NumberLiteral, ParenExpr, VarRef
 from .results import StatementError
 from .select_compile import Plan
+from .select_compile import TRANSFORMS
 from .select_sql import MATH_FUNCTIONS, NUMERIC, Scope, q_ident, value_sql
+from .select_transform import Transform, apply, check_type, transform_of
 
 __all__ = ["AggregateSQL"]
 
@@ -35,10 +37,21 @@ class AggregateSQL:
         self.columns: list[str] = []
         self.types: list[str | None] = []
         self.is_count: list[bool] = []
+        self.transforms: dict[int, Transform] = {}  # output column -> transformation of its bucket values
         for i, f in enumerate(plan.fields):
             e = f.expr
             while isinstance(e, ParenExpr):
                 e = e.expr
+            if isinstance(e, Call) and e.name in TRANSFORMS:
+                self.transforms[i] = transform_of(e, plan.interval)
+                inner = e.args[0]
+                self._collect(inner)
+                sql, typ = value_sql(inner, scope, self.calls)
+                check_type(e.name, typ)
+                self.columns.append(sql)
+                self.types.append(typ)
+                self.is_count.append(isinstance(inner, Call) and inner.name == "count")
+                continue
             if isinstance(e, Call) and e.name in ("mode", "distinct"):
                 col, typ = self._arg(e)
                 self.post[i] = e.name
@@ -197,6 +210,19 @@ class AggregateSQL:
 
     def empty(self) -> list:
         return [0 if c else None for c in self.is_count]
+
+    def transform(self, rows: list[list]) -> list[list]:
+        """Transformations over the filled buckets (in output order); the lead buckets and the rows
+        left without any value go."""
+        if not self.transforms:
+            return rows
+        ordered = rows if self.plan.ascending else rows[::-1]
+        for i, t in self.transforms.items():
+            got = apply(t, [(r[0], r[1 + i]) for r in ordered], self.plan.ascending)
+            for r in rows:
+                r[1 + i] = got.get(r[0])
+        start = self.plan.out_start
+        return [r for r in rows if (start is None or r[0] >= start) and any(v is not None for v in r[1:])]
 
     def expand(self, rows: list[list]) -> list[list]:
         """``distinct`` rows: one row per value."""

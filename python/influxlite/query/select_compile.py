@@ -15,6 +15,7 @@ from .ast_expr import (Call, DataType, Distinct, Expr, IntegerLiteral, NumberLit
                        VarRef, Wildcard, walk)
 from .results import StatementError
 from .select_sql import MATH_FUNCTIONS
+from .select_transform import check_transform, lead_buckets
 from .timerange import condition_expr
 from .tokens import Tok
 from ..storage.scan import unified_field_types
@@ -59,6 +60,7 @@ class Plan:
     aggregate: bool
     selector_time: bool = False  # a single selector: rows carry the selected point's time
     bucket_span: tuple = (0, 0)  # first and last GROUP BY time bucket (set once the data is known)
+    out_start: int | None = None  # transformations: buckets before this one are read, not reported
 
     @property
     def ascending(self) -> bool:
@@ -138,8 +140,15 @@ def compile_select(ctx, stmt: S.SelectStatement) -> Plan | None:
     outer = [n for f in fields for n in _top_calls(f.expr)]
     selector_time = (aggregate and not interval and len(outer) == 1 and outer[0].name in SELECTORS
                      and len(calls) == 1)
-    return Plan(stmt, sources, fields, columns, cond, tmin, tmax, tr.min is not None,
+    plan = Plan(stmt, sources, fields, columns, cond, tmin, tmax, tr.min is not None,
                 tr.max is not None, interval, offset, dims, ctx.now, aggregate, selector_time)
+    transforms = [c for c in outer if c.name in TRANSFORMS]
+    if transforms and interval and plan.lower_bound:
+        start = tmin - ((tmin - offset) % interval)
+        plan.out_start = start
+        plan.tmin = start - lead_buckets(transforms) * interval
+        plan.sources = resolve_sources(ctx, stmt, plan.tmin, tmax)
+    return plan
 
 
 def _zone_offset(zone: str, at: int) -> int:
@@ -355,7 +364,8 @@ def _bare_refs(e: Expr) -> bool:
 def _check_call(c: Call, interval: int) -> None:
     n = len(c.args)
     if c.name in TRANSFORMS:
-        raise StatementError(f"not implemented yet: {c.name}()")
+        check_transform(c, interval)
+        return
     if c.name in ("integral", "sample"):
         raise StatementError(f"not implemented yet: {c.name}()")
     if c.name == "percentile":

@@ -19,8 +19,9 @@ from .ast_expr import Call, VarRef, walk
 from .render import TIME_NS
 from .results import StatementError
 from .select_aggregate import AggregateSQL
-from .select_compile import Plan, Source, compile_select
+from .select_compile import TRANSFORMS, Plan, Source, compile_select
 from .select_fill import bucket_range, fill_buckets
+from .select_transform import raw_sql as transform_raw_sql, transform_of, check_type
 from .select_sql import Scope, condition_sql, q_ident, value_sql
 from .tagfilter import TagFilterError, series_ids
 from ..storage.scan import arrow_type, scan
@@ -130,6 +131,8 @@ def _measurement_rows(plan: Plan, src: Source) -> list[dict]:
     name = src.name.decode("utf-8", "surrogateescape")
     where = condition_sql(plan.condition, scope)
     dims = [(k, scope.tags.get(k)) for k in plan.dimensions]
+    if plan.aggregate and not plan.interval and _raw_transform(plan):
+        return _raw_transform_rows(plan, name, reader, scope, dims, where)
     if plan.aggregate:
         agg = AggregateSQL(plan, scope, dims)
         sql = agg.sql(where)
@@ -221,6 +224,37 @@ def _row(plan: Plan, name: str, key, values) -> dict:
     return row
 
 
+# --- transformations of raw points ---------------------------------------------------------------
+
+def _raw_transform(plan: Plan) -> Call | None:
+    e = plan.fields[0].expr
+    if isinstance(e, Call) and e.name in TRANSFORMS:
+        if len(plan.fields) > 1:
+            raise StatementError("not implemented yet: several transformations of raw points in one query")
+        return e
+    return None
+
+
+def _raw_transform_rows(plan: Plan, name: str, reader, scope: Scope, dims, where: str) -> list[dict]:
+    call = _raw_transform(plan)
+    col, typ = scope.ref(call.args[0])
+    if col is None or typ == "tag":
+        return []
+    check_type(call.name, typ)
+    keys = [f"coalesce({q_ident(c)}, '') AS d{i}" if c else f"''::VARCHAR AS d{i}" for i, (_, c) in enumerate(dims)]
+    names = [f"d{i}" for i in range(len(dims))]
+    sql = transform_raw_sql(transform_of(call, 0), col, typ, names, where, plan.ascending)
+    if keys:
+        sql = sql.replace("FROM scan WHERE", f"FROM (SELECT *, {', '.join(keys)} FROM scan) WHERE", 1)
+    table = _run(reader, sql)
+    rows = _raw_rows(plan, name, table, len(dims))
+    stmt = plan.stmt
+    for row in rows:
+        if stmt.offset or stmt.limit:
+            row["values"] = row["values"][stmt.offset:stmt.offset + stmt.limit if stmt.limit else None]
+    return [r for r in rows if r["values"]]
+
+
 # --- aggregates --------------------------------------------------------------------------------------
 
 def _rows(plan: Plan, name: str, groups, agg) -> list[dict]:
@@ -228,7 +262,7 @@ def _rows(plan: Plan, name: str, groups, agg) -> list[dict]:
     out = []
     for key, buckets in groups:
         if plan.interval:
-            values = fill_buckets(plan, buckets, agg)
+            values = agg.transform(fill_buckets(plan, buckets, agg))
         else:
             values = agg.single(buckets)
         values = agg.expand(values)
