@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
-from . import ast_select as S
 from .ast_expr import Call, IntegerLiteral, NumberLiteral, ParenExpr, VarRef
 from .results import StatementError
 from .select_compile import Plan
 from .select_compile import TRANSFORMS
 from .select_sql import MATH_FUNCTIONS, NUMERIC, Scope, q_ident, value_sql
+from .select_points import POINT_FUNCTIONS, integral, select_points
+from .select_points import check_type as check_points_type
 from .select_transform import Transform, apply, check_type, transform_of
 
 __all__ = ["AggregateSQL"]
@@ -38,10 +39,20 @@ class AggregateSQL:
         self.types: list[str | None] = []
         self.is_count: list[bool] = []
         self.transforms: dict[int, Transform] = {}  # output column -> transformation of its bucket values
+        self.point_call = None  # (column, call, tag argument columns) of top/bottom/sample
+        self.integral = None  # (column, call, input type) of integral
         for i, f in enumerate(plan.fields):
             e = f.expr
             while isinstance(e, ParenExpr):
                 e = e.expr
+            if isinstance(e, Call) and e.name in POINT_FUNCTIONS:
+                self._point_column(i, e)
+                continue
+            if self.point_call is not None or any(_is_point_call(g.expr) for g in plan.fields):
+                self.columns.append("NULL")  # filled from the points top/bottom/sample keep
+                self.types.append(None)
+                self.is_count.append(False)
+                continue
             if isinstance(e, Call) and e.name in TRANSFORMS:
                 self.transforms[i] = transform_of(e, plan.interval)
                 inner = e.args[0]
@@ -68,6 +79,32 @@ class AggregateSQL:
             self.is_count.append(isinstance(e, Call) and e.name == "count")
 
     # --- building ------------------------------------------------------------------------------
+
+    def _point_column(self, i: int, call: Call) -> None:
+        col, typ = self._arg(call)
+        check_points_type(call.name, typ)
+        if col is None:
+            item = None
+        elif call.name == "integral":
+            self.integral = (i, call, typ)
+            item = f"{{'v': {col}, 't': time}}"
+        else:
+            extra = []
+            for j, f in enumerate(self.plan.fields):
+                if j != i and isinstance(f.expr, VarRef):
+                    sql, _ = self.scope.ref(f.expr)
+                    extra.append(f"'x{j}': {sql or 'NULL'}")
+            # the columns of the call's tag arguments; a field given as one keys nothing (None), as
+            # in 1.6.7, where its value is not in the points' tags
+            tag_args = [j if self.scope.ref(f.expr)[1] == "tag" else None
+                        for j, f in enumerate(self.plan.fields) if j > i and isinstance(f.expr, VarRef)
+                        and any(isinstance(a, VarRef) and a.val == f.expr.val for a in call.args[1:-1])]
+            self.point_call = (i, call, tag_args)
+            item = "{" + ", ".join([f"'v': {col}", "'t': time"] + extra) + "}"
+        self.columns.append(f"list({item} ORDER BY time, series_key) FILTER (WHERE {col} IS NOT NULL)"
+                            if item else "NULL")
+        self.types.append("float" if call.name == "integral" else typ)
+        self.is_count.append(False)
 
     def _arg(self, call: Call) -> tuple[str | None, str | None]:
         arg = call.args[0] if call.args else None
@@ -200,6 +237,14 @@ class AggregateSQL:
         n, vals, t = buckets.get(0, (0, None, None))
         if not n:
             return []
+        if self.integral is not None:
+            i, call, typ = self.integral
+            unit = call.args[1].val if len(call.args) == 2 else 1_000_000_000
+            windows = integral(vals[i] or [], unit, 0, 0)
+            vals = list(vals)
+            vals[i] = windows[0][1] if windows else None
+            # 1.6.7 reports a float integral at time 0, an integer one at the lower bound
+            return [[0 if typ == "float" else (plan.tmin if plan.lower_bound else 0), *vals]]
         if plan.selector_time:
             if t is None:
                 return []
@@ -224,8 +269,30 @@ class AggregateSQL:
         start = self.plan.out_start
         return [r for r in rows if (start is None or r[0] >= start) and any(v is not None for v in r[1:])]
 
+    def integral_buckets(self, buckets: dict) -> dict:
+        """integral with GROUP BY time: the reducer runs over the group's points across buckets
+        (an edge is interpolated with the next bucket's first point)."""
+        i, call, _ = self.integral
+        unit = call.args[1].val if len(call.args) == 2 else 1_000_000_000
+        points = [p for b in sorted(buckets) for p in (buckets[b][1][i] or [])]
+        out = {}
+        for start, area in integral(points, unit, self.plan.interval, self.plan.offset):
+            vals = [None] * len(self.columns)
+            vals[i] = area
+            out[start] = (1, vals, None)
+        return out
+
     def expand(self, rows: list[list]) -> list[list]:
-        """``distinct`` rows: one row per value."""
+        """``distinct`` rows: one row per value; top/bottom/sample: one row per kept point."""
+        if self.point_call is not None:
+            i, call, tag_args = self.point_call
+            out = []
+            for r in rows:
+                for p in select_points(call, r[1 + i] or [], tag_args):
+                    row = [p["t"]] + [p.get(f"x{j}") for j in range(len(self.columns))]
+                    row[1 + i] = p["v"]
+                    out.append(row)
+            return out
         if "distinct" not in self.post.values():
             return rows
         i = next(k for k, v in self.post.items() if v == "distinct")
@@ -237,6 +304,10 @@ class AggregateSQL:
             elif values is not None or self.plan.interval:
                 out.append([r[0], values])
         return out
+
+
+def _is_point_call(e) -> bool:
+    return isinstance(e, Call) and e.name in ("top", "bottom", "sample")
 
 
 def _post(kind: str, values):

@@ -15,6 +15,7 @@ from .ast_expr import (Call, DataType, Distinct, Expr, IntegerLiteral, NumberLit
                        VarRef, Wildcard, walk)
 from .results import StatementError
 from .select_sql import MATH_FUNCTIONS
+from .select_points import POINT_FUNCTIONS, check_point_call
 from .select_transform import check_transform, lead_buckets
 from .timerange import condition_expr
 from .tokens import Tok
@@ -138,7 +139,7 @@ def compile_select(ctx, stmt: S.SelectStatement) -> Plan | None:
     dims = _dimension_keys(stmt, sources)
     calls = [n for f in fields for n in walk(f.expr) if isinstance(n, Call) and n.name not in MATH_FUNCTIONS]
     outer = [n for f in fields for n in _top_calls(f.expr)]
-    selector_time = (aggregate and not interval and len(outer) == 1 and outer[0].name in SELECTORS
+    selector_time = (aggregate and not interval and len(outer) == 1 and outer[0].name in SELECTORS - POINT_FUNCTIONS
                      and len(calls) == 1)
     plan = Plan(stmt, sources, fields, columns, cond, tmin, tmax, tr.min is not None,
                 tr.max is not None, interval, offset, dims, ctx.now, aggregate, selector_time)
@@ -239,7 +240,13 @@ def expand_fields(stmt: S.SelectStatement, sources: list[Source]) -> tuple[list[
             out += _expand_refs(e, fields_t, [t for t in tags if t not in dims])
             continue
         if isinstance(e, Call) and e.args and isinstance(e.args[0], (Wildcard, RegexLiteral)):
+            if e.name in ("top", "bottom"):
+                raise StatementError(f"expected first argument to be a field in {e.name}(), found {e.args[0]}")
             out += _expand_call(e, f.alias, fields_t)
+            continue
+        if isinstance(e, Call) and e.name in ("top", "bottom"):  # its tag arguments are columns too
+            out.append(S.Field(f.expr, f.alias))
+            out += [S.Field(VarRef(a.val)) for a in e.args[1:-1] if isinstance(a, VarRef)]
             continue
         if isinstance(e, Call) and e.args and isinstance(e.args[0], Call) and e.args[0].args and isinstance(
                 e.args[0].args[0], (Wildcard, RegexLiteral)):
@@ -331,7 +338,7 @@ def validate(stmt: S.SelectStatement, fields: list[S.Field], interval: int) -> b
         if len(selectors) > 1:
             raise StatementError("mixing multiple selector functions with tags or fields is not supported")
     for c in calls:
-        _check_call(c, interval)
+        _check_call(c, interval, stmt.limit)
     return True
 
 
@@ -361,22 +368,19 @@ def _bare_refs(e: Expr) -> bool:
     return any(_bare_refs(c) for c in e.children())
 
 
-def _check_call(c: Call, interval: int) -> None:
+def _check_call(c: Call, interval: int, limit: int) -> None:
     n = len(c.args)
     if c.name in TRANSFORMS:
         check_transform(c, interval)
         return
-    if c.name in ("integral", "sample"):
-        raise StatementError(f"not implemented yet: {c.name}()")
+    if c.name in POINT_FUNCTIONS:
+        check_point_call(c, limit)
+        return
     if c.name == "percentile":
         if n != 2:
             raise StatementError(f"invalid number of arguments for percentile, expected 2, got {n}")
         if not isinstance(c.args[1], (NumberLiteral, IntegerLiteral)):
             raise StatementError("expected float argument in percentile()")
-    elif c.name in ("top", "bottom"):
-        if n < 2:
-            raise StatementError(f"invalid number of arguments for {c.name}, expected at least 2, got {n}")
-        raise StatementError(f"not implemented yet: {c.name}()")
     elif c.name in AGGREGATES | SELECTORS and n != 1 and c.name != "distinct":
         raise StatementError(f"invalid number of arguments for {c.name}, expected 1, got {n}")
     arg = c.args[0] if c.args else None

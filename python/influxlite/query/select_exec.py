@@ -262,11 +262,13 @@ def _rows(plan: Plan, name: str, groups, agg) -> list[dict]:
     out = []
     for key, buckets in groups:
         if plan.interval:
+            if agg.integral is not None:
+                buckets = agg.integral_buckets(buckets)
             values = agg.transform(fill_buckets(plan, buckets, agg))
         else:
             values = agg.single(buckets)
         values = agg.expand(values)
-        if not plan.ascending:
+        if not plan.ascending and agg.point_call is None:  # top/bottom/sample stay in time order
             values.reverse()
         if stmt.offset or stmt.limit:
             values = values[stmt.offset:stmt.offset + stmt.limit if stmt.limit else None]
