@@ -313,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=f"data directory (default {DEFAULT_DATA_DIR})")
     p.set_defaults(func=cmd_inspect)
 
+    p = sub.add_parser("verify", help="check every checksum and cross-reference of a data directory (changes nothing)")
+    p.add_argument("verify_dir", metavar="DATA_DIR")
+    p.set_defaults(func=lambda a: __import__("influxlite.verify", fromlist=["run"]).run([a.verify_dir]))
+
     p = sub.add_parser("serve", help="serve InfluxDB 1.8's HTTP API (/write, /ping, ...) over the data directory")
     p.add_argument("--bind", default=None, metavar="HOST:PORT",
                    help="address to listen on (default 127.0.0.1:8086, or [http] bind-address)")

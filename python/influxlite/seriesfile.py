@@ -117,6 +117,11 @@ class SeriesPartition:
                     if not last:
                         raise SeriesFileError(
                             f"series segment {path} has unreadable entries at offset {end} before later segments")
+                    later = next_whole_entry(data, end + 1, garbage_end, self.id)
+                    if later is not None:  # entries after the bad bytes: damage, not a torn write
+                        raise SeriesFileError(
+                            f"series segment {path} is damaged at offset {end}: a whole entry follows at offset "
+                            f"{later}; nothing is cut (run influxlite verify)")
                     self.torn.append(f"{path}: unreadable bytes at offset {end}..{garbage_end}")
                 capacity = max(segment_capacity(segment_id), len(data))
                 if self.read_only:
@@ -176,6 +181,28 @@ class SeriesPartition:
         for segment in self.segments:
             segment.close()
         self.segments = []
+
+
+def next_whole_entry(data: bytes, start: int, stop: int, partition: int) -> int | None:
+    """The offset of the first insert entry in ``data[start:stop]`` that reads whole: a series
+    id of this partition and a well-formed series key. A torn write leaves none after the
+    entry it tore; damage in the middle of a segment does."""
+    from ._pure.seriesindex import _well_formed
+    from ._pure.varint import uvarint
+
+    q = start
+    while (q := data.find(b"\x01", q, stop)) >= 0:
+        sid = int.from_bytes(data[q + 1: q + 9], "big")
+        if sid > 0 and (sid - 1) % PARTITION_N == partition:
+            try:
+                size, n = uvarint(data, q + 9)
+            except Exception:  # noqa: BLE001 - not a length
+                size, n = 0, 0
+            if 0 < size < (1 << 16) and n > 0 and q + 9 + n + size <= stop:
+                if _well_formed(data[q + 9: q + 9 + n + size]):
+                    return q
+        q += 1
+    return None
 
 
 def _read_all(fd: int) -> bytes:

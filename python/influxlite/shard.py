@@ -130,6 +130,8 @@ class Shard:
                            sync=self._sync, read_only=self.read_only).open()
         self.fields = FieldRegistry(os.path.join(self.path, "fields.json"), read_only=self.read_only)
         self.manifest = Manifest(self.path, sync=self._sync).load()
+        for f in self.manifest.files:  # a damaged or missing file stops the shard, named
+            parquet.check_listed(os.path.join(self.path, f.path), f.size)
         if not self.read_only:
             self._remove_orphans()
         self.cache = _backend.backend.Cache()

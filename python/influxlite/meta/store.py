@@ -97,6 +97,10 @@ def _check_name(name: str, required: str) -> None:
         raise E.MetaError(E.INVALID_NAME)
 
 
+class MetaStoreDamagedError(ValueError):
+    """``meta.json`` does not parse or lacks what it must hold."""
+
+
 class MetaStore:
     """``MetaStore(data_dir)``; every change is durable when the call returns."""
 
@@ -123,7 +127,15 @@ class MetaStore:
 
     def _load(self) -> None:
         with open(self.path, "rb") as f:
-            d = json.loads(f.read())
+            raw = f.read()
+        try:
+            self._load_dict(json.loads(raw))
+        except ValueError as e:  # a damaged file names itself; nothing of it is used
+            raise MetaStoreDamagedError(f"{self.path}: damaged at offset {getattr(e, 'pos', 0)}: {e}") from e
+        except (KeyError, TypeError, AttributeError) as e:
+            raise MetaStoreDamagedError(f"{self.path}: damaged: {e!r}") from e
+
+    def _load_dict(self, d: dict) -> None:
         self.max_shard_group_id = d["max_shard_group_id"]
         self.max_shard_id = d["max_shard_id"]
         self.databases = [

@@ -110,7 +110,7 @@ class Compactor:
         info = parquet.write(path, table, m, s.fields.types(m), sync=s._sync)
         s.stats["files_written"] += 1
         return FileInfo(fid, m, rel, level, seq_min, seq_max, info["rows"], info["min_time"], info["max_time"],
-                        info["size"])
+                        info["size"], info["crc32"])
 
     def _commit(self, removed: list[FileInfo], added: list[FileInfo]) -> None:
         """Replaces files in the manifest, durably (the caller holds the write lock); on failure

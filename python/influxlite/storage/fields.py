@@ -13,6 +13,30 @@ import threading
 from .._fsync import atomic_write
 
 
+TYPES = frozenset(("float", "integer", "unsigned", "string", "boolean"))
+
+
+class FieldRegistryError(ValueError):
+    """A ``fields.json`` that does not parse or names an unknown type."""
+
+
+def load(path: str) -> dict[bytes, dict[bytes, str]]:
+    """measurement -> field -> type, as recorded in ``path``; damage raises, naming the file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        raw = json.loads(data)
+    except ValueError as e:
+        raise FieldRegistryError(f"{path}: damaged at offset {getattr(e, 'pos', 0)}: {e}") from e
+    e = lambda m: m.encode("utf-8", "surrogateescape")  # noqa: E731
+    if not isinstance(raw, dict) or not all(isinstance(fs, dict) for fs in raw.values()):
+        raise FieldRegistryError(f"{path}: damaged: not a map of measurements to fields")
+    bad = [t for fs in raw.values() for t in fs.values() if t not in TYPES]
+    if bad:
+        raise FieldRegistryError(f"{path}: damaged: unknown field type {bad[0]!r}")
+    return {e(m): {e(k): t for k, t in fields.items()} for m, fields in raw.items()}
+
+
 class FieldRegistry:
     def __init__(self, path: str, *, read_only: bool = False) -> None:
         self.path = path
@@ -20,10 +44,7 @@ class FieldRegistry:
         self._lock = threading.Lock()
         self._types: dict[bytes, dict[bytes, str]] = {}
         if os.path.exists(path):
-            with open(path, "rb") as f:
-                raw = json.loads(f.read())
-            self._types = {m.encode("utf-8", "surrogateescape"): {
-                k.encode("utf-8", "surrogateescape"): t for k, t in fields.items()} for m, fields in raw.items()}
+            self._types = load(path)
 
     def known(self) -> dict[bytes, dict[bytes, str]]:
         """measurement -> field -> type (a snapshot)."""

@@ -42,6 +42,7 @@ class FileInfo:
     min_time: int
     max_time: int
     size: int
+    crc32: int | None = None  # of the whole file, recorded when written (older manifests: None)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -81,6 +82,19 @@ class Tombstone:
         return cls(bytes.fromhex(d["m"]), ids, d["tmin"], d["tmax"], d["covers"])
 
 
+class ManifestError(ValueError):
+    """A manifest that does not parse or describes impossible files."""
+
+
+def _check(files: list[FileInfo]) -> None:
+    for f in files:
+        ints = (f.id, f.level, f.seq_min, f.seq_max, f.rows, f.min_time, f.max_time, f.size)
+        if not all(type(x) is int for x in ints) or f.rows < 0 or f.size < 0 or not isinstance(f.path, str):
+            raise ValueError(f"bad file entry {f!r}")
+        if f.path != os.path.normpath(f.path) or f.path.startswith(("/", "..")) or not f.path.endswith(".parquet"):
+            raise ValueError(f"bad file path {f.path!r}")
+
+
 class Manifest:
     """In memory: ``files`` (sorted by ``seq_max``), ``tombstones``, ``next_id``, ``next_seq``.
     The shard changes them under its lock and calls ``save()``."""
@@ -95,14 +109,25 @@ class Manifest:
         self.next_seq = 1
 
     def load(self) -> Manifest:
+        """Reads the manifest; a damaged one raises ``ManifestError`` naming the file (and the
+        offset where JSON parsing failed), never a partial list of files."""
         if os.path.exists(self.path):
             with open(self.path, "rb") as f:
-                d = json.loads(f.read())
-            if d.get("version") != VERSION:
-                raise ValueError(f"{self.path}: unknown manifest version {d.get('version')!r}")
-            self.files = sorted((FileInfo.from_json(x) for x in d["files"]), key=_order)
-            self.tombstones = [Tombstone.from_json(x) for x in d["tombstones"]]
-            self.next_id, self.next_seq = d["next_id"], d["next_seq"]
+                raw = f.read()
+            try:
+                d = json.loads(raw)
+            except ValueError as e:
+                raise ManifestError(f"{self.path}: damaged manifest at offset {getattr(e, 'pos', 0)}: {e}") from e
+            if not isinstance(d, dict) or d.get("version") != VERSION:
+                raise ManifestError(f"{self.path}: damaged manifest or unknown version "
+                                    f"{d.get('version') if isinstance(d, dict) else None!r}")
+            try:
+                self.files = sorted((FileInfo.from_json(x) for x in d["files"]), key=_order)
+                self.tombstones = [Tombstone.from_json(x) for x in d["tombstones"]]
+                self.next_id, self.next_seq = int(d["next_id"]), int(d["next_seq"])
+                _check(self.files)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise ManifestError(f"{self.path}: damaged manifest: {e!r}") from e
         return self
 
     def save(self) -> None:

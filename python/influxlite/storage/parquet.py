@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import zlib
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -84,13 +85,47 @@ def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[byte
 
     def write_to(tmp: str) -> None:
         pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary,
-                       column_encoding=encodings, write_statistics=True, row_group_size=ROW_GROUP_SIZE)
+                       column_encoding=encodings, write_statistics=True, row_group_size=ROW_GROUP_SIZE,
+                       write_page_checksum=True)
 
     atomic_write(path, write_to, sync=sync)
     times = table.column("time").cast(pa.int64())
     bounds = pc.min_max(times).as_py() if table.num_rows else {"min": 0, "max": -1}
-    return {"rows": table.num_rows, "min_time": bounds["min"], "max_time": bounds["max"],
-            "size": os.path.getsize(path)}
+    size, crc = file_checksum(path)
+    return {"rows": table.num_rows, "min_time": bounds["min"], "max_time": bounds["max"], "size": size, "crc32": crc}
+
+
+class ParquetDamagedError(OSError):
+    """A Parquet file that is not what the manifest says or does not decode: never served."""
+
+
+def file_checksum(path: str) -> tuple[int, int]:
+    """``(size, crc32)`` of a whole file, read in 1 MiB pieces."""
+    crc = size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return size, crc
+
+
+def check_listed(path: str, size: int) -> None:
+    """The cheap check made when a shard opens: the file exists, has the size the manifest
+    recorded and Parquet's magic at both ends."""
+    try:
+        with open(path, "rb") as f:
+            actual = os.fstat(f.fileno()).st_size
+            head = f.read(4)
+            f.seek(max(actual - 4, 0))
+            tail = f.read(4)
+    except FileNotFoundError:
+        raise ParquetDamagedError(f"{path}: listed in the shard manifest but missing") from None
+    if actual != size:
+        raise ParquetDamagedError(f"{path}: {actual} bytes, the shard manifest recorded {size} (truncated or damaged)")
+    if head != b"PAR1":
+        raise ParquetDamagedError(f"{path}: damaged at offset 0: no Parquet magic")
+    if tail != b"PAR1":
+        raise ParquetDamagedError(f"{path}: damaged at offset {actual - 4}: no Parquet footer magic")
 
 
 def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None,
@@ -100,9 +135,18 @@ def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None =
     statistics show they hold no wanted series or time are not read. The file is opened once
     and read through that descriptor, so a merge replacing or removing it meanwhile cannot mix
     two versions (``FileNotFoundError`` if it was gone before it could be opened)."""
+    try:
+        return _read(path, series_ids, tmin, tmax, columns)
+    except (FileNotFoundError, MemoryError):
+        raise
+    except (OSError, pa.ArrowException, ValueError, IndexError) as e:  # a page or footer that does not decode
+        raise ParquetDamagedError(f"{path}: damaged Parquet file: {e}") from e
+
+
+def _read(path: str, series_ids, tmin, tmax, columns) -> pa.Table:
     ids = None if series_ids is None else sorted(series_ids)
     with open(path, "rb") as f:
-        pf = pq.ParquetFile(f)
+        pf = pq.ParquetFile(f, page_checksum_verification=True)
         cols = [fld.name for fld in pf.schema_arrow if not pa.types.is_dictionary(fld.type)]
         if columns is not None:
             wanted = set(columns)

@@ -19,18 +19,35 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
 import time
+import zlib
 
 from .. import _fsync
 from ..errors import InfluxliteError
 
 SEGMENT_SIZE = 10 * 1024 * 1024  # InfluxDB's DefaultSegmentSize
+HEADER = 8  # length u32 LE, crc32 u32 LE
 _NAME = re.compile(r"^_(\d{5,})\.wal$")
 
 
 class WALError(InfluxliteError):
     pass
+
+
+def next_whole_entry(data: bytes, start: int) -> int | None:
+    """The offset of the first checksummed entry starting at or after ``start``, or None: a
+    torn write leaves nothing whole after the entry it tore, damage in the middle does."""
+    n = len(data)
+    crc32, unpack = zlib.crc32, struct.unpack_from
+    for q in range(start, n - HEADER):
+        if data[q + HEADER] not in (1, 2):  # an entry's payload starts with its kind
+            continue
+        length, crc = unpack("<II", data, q)
+        if 0 < length <= n - q - HEADER and crc32(data[q + HEADER: q + HEADER + length]) == crc:
+            return q
+    return None
 
 
 class WAL:
@@ -73,6 +90,10 @@ class WAL:
             if stop is not None:
                 if i != len(segments) - 1:
                     raise WALError(f"{seg}: {stop} at offset {valid}, with later segments after it")
+                later = next_whole_entry(data, valid + 1)
+                if later is not None:  # whole entries after the bad one: damage, not a torn write
+                    raise WALError(f"{seg}: damaged: {stop} at offset {valid}, with a whole entry at offset "
+                                   f"{later} after it; nothing is cut (run influxlite verify)")
                 self.torn.append(f"{seg}: {stop} at offset {valid} of {len(data)} bytes")
                 if not self.read_only:  # a torn write: cut it so appends continue cleanly
                     with open(seg, "r+b") as f:

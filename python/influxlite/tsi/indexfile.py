@@ -17,9 +17,11 @@ Layout (all integers little-endian)::
     string area       every name, key and value, back to back (``str`` is relative to it)
     id area           ``len u32 | roaring bitmap`` (pyroaring's portable format)
     series set, tombstone set (roaring)
-    trailer (80 bytes): measurement table off u64, measurement count u64, string area off u64,
+    trailer (84 bytes): measurement table off u64, measurement count u64, string area off u64,
                       id area off u64, series set off u64, len u64, tombstone set off u64, len u64,
-                      "ILX1", version u32 (= 1)
+                      crc32 u32 (of every byte before it), "ILX1", version u32 (= 2)
+
+Version 1 files (written before the checksum, 80-byte trailer without it) still open.
 
 ``flags`` bit 0 is "deleted". An ``ids``/``series`` field holds a set of series ids: with its
 top bit clear it is one id (0: none), else the low 63 bits are an offset into the id area.
@@ -30,6 +32,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+import zlib
 
 from pyroaring import BitMap64
 
@@ -37,9 +40,10 @@ from . import seriesidset as ids_
 from .._fsync import atomic_write
 
 MAGIC = b"ILX1"
-VERSION = 1
+VERSION = 2
 EXTENSION = ".ilx"
-_TRAILER = struct.Struct("<QQQQQQQQ4sI")
+_TRAILER_V1 = struct.Struct("<QQQQQQQQ4sI")
+_TRAILER = struct.Struct("<QQQQQQQQI4sI")  # version 2: a crc32 before the magic
 _VALUE = struct.Struct("<QIB3xQ")
 _KEY = struct.Struct("<QIB3xQQ")
 _MEAS = struct.Struct("<QIB3xQQQ")
@@ -102,8 +106,9 @@ def write(path: str, measurements: dict, series: BitMap64, tombstones: BitMap64)
     out += series_data
     tomb_off = len(out)
     out += tomb_data
-    out += _TRAILER.pack(meas_off, len(meas), strings_off, ids_off, series_off, len(series_data),
-                         tomb_off, len(tomb_data), MAGIC, VERSION)
+    out += _TRAILER_V1.pack(meas_off, len(meas), strings_off, ids_off, series_off, len(series_data),
+                            tomb_off, len(tomb_data), MAGIC, VERSION)[:64]
+    out += struct.pack("<I", zlib.crc32(out)) + MAGIC + struct.pack("<I", VERSION)
     atomic_write(path, out)
     return len(out)
 
@@ -115,21 +120,37 @@ class IndexFile:
         self.path = path
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            if size < len(MAGIC) + _TRAILER.size:
-                raise IndexFileError(f"invalid index file: {path}")
+            if size < len(MAGIC) + _TRAILER_V1.size:
+                raise IndexFileError(f"invalid index file: {path}: {size} bytes (truncated)")
             self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         mm = self._mm
+        try:
+            self._open(path, mm, size)
+        except IndexFileError:
+            mm.close()
+            raise
+        except Exception as e:  # noqa: BLE001 - offsets or bitmaps that do not decode
+            mm.close()
+            raise IndexFileError(f"invalid index file: {path}: {e}") from e
+        self.size = size
+
+    def _open(self, path: str, mm, size: int) -> None:
         if mm[:4] != MAGIC:
-            raise IndexFileError(f"invalid index file: {path}")
-        (self._meas_off, self._meas_n, self._strings, self._id_area, so, sl, to, tl, magic,
-         version) = _TRAILER.unpack_from(mm, size - _TRAILER.size)
+            raise IndexFileError(f"invalid index file: {path}: damaged at offset 0 (no magic)")
+        magic, version = struct.unpack_from("<4sI", mm, size - 8)
         if magic != MAGIC:
-            raise IndexFileError(f"invalid index file: {path}")
-        if version != VERSION:
+            raise IndexFileError(f"invalid index file: {path}: damaged at offset {size - 8} (no trailer magic)")
+        if version == VERSION:
+            fields = _TRAILER.unpack_from(mm, size - _TRAILER.size)
+            if zlib.crc32(mm[: size - 12]) != fields[8]:
+                raise IndexFileError(f"invalid index file: {path}: checksum mismatch over offsets 0..{size - 12}")
+        elif version == 1:
+            fields = _TRAILER_V1.unpack_from(mm, size - _TRAILER_V1.size)
+        else:
             raise IndexFileError(f"unsupported index file version: {path}")
+        self._meas_off, self._meas_n, self._strings, self._id_area, so, sl, to, tl = fields[:8]
         self._series = BitMap64.deserialize(mm[so : so + sl])
         self._tombstones = BitMap64.deserialize(mm[to : to + tl])
-        self.size = size
 
     def close(self) -> None:
         self._mm.close()

@@ -60,6 +60,26 @@ def _raw(x) -> bytes:
     return x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")
 
 
+class LogFileDamagedError(InfluxliteError):
+    """A log file with a bad entry followed by good ones: not a torn write, so not cut."""
+
+
+_FLAGS = frozenset((0x00, 0x01, 0x02, 0x04, 0x08))
+
+
+def next_whole_entry(data: bytes, start: int) -> int | None:
+    """The offset of the first entry at or after ``start`` that decodes with a good checksum."""
+    for q in range(start, len(data)):
+        if data[q] not in _FLAGS:
+            continue
+        try:
+            logentry.decode(data, q)
+        except Exception:  # noqa: BLE001 - short buffer, checksum mismatch, bad varint
+            continue
+        return q
+    return None
+
+
 class LogFile:
     """One ``L0-%08d.tsl`` file and its in-memory index.
 
@@ -96,6 +116,11 @@ class LogFile:
                 st = os.fstat(fd)
                 data = os.pread(fd, st.st_size, 0) if st.st_size else b""
                 entries, valid, reason = logentry.scan(data)
+                later = next_whole_entry(data, valid + 1) if valid < len(data) else None
+                if later is not None:  # whole entries after the bad one: damage, not a torn write
+                    raise LogFileDamagedError(
+                        f"{self.path}: damaged: {reason or 'bad entry'} at offset {valid}, with a whole entry "
+                        f"at offset {later} after it; nothing is cut (run influxlite verify)")
                 if valid < len(data):
                     self.torn = f"{self.path}: {reason or 'torn entry'} at offset {valid} of {len(data)} bytes"
                     if not self.read_only:  # cut it so the next entries take its place

@@ -79,14 +79,18 @@ class Partition:
             names: list[str] = []
             if os.path.exists(manifest):
                 with open(manifest, "rb") as f:
-                    m = json.loads(f.read())
-                if m.get("version") != MANIFEST_VERSION:
-                    raise IndexError_("incompatible tsi1 index MANIFEST")
+                    raw = f.read()
+                try:
+                    m = json.loads(raw)
+                except ValueError as e:
+                    raise IndexError_(f"{manifest}: damaged at offset {getattr(e, 'pos', 0)}: {e}") from e
+                if not isinstance(m, dict) or m.get("version") != MANIFEST_VERSION:
+                    raise IndexError_(f"{manifest}: damaged or incompatible tsi1 index MANIFEST")
                 names = list(m.get("files") or [])
             for name in names:
-                parsed = parse_file_name(name)
+                parsed = parse_file_name(name) if isinstance(name, str) and "/" not in name else None
                 if parsed is None:
-                    raise IndexError_(f"invalid index file name in MANIFEST: {name}")
+                    raise IndexError_(f"{manifest}: invalid index file name in MANIFEST: {name!r}")
                 self._seq = max(self._seq, parsed[1])
                 path = os.path.join(self.path, name)
                 if name.endswith(".tsl"):
