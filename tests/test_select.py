@@ -32,7 +32,7 @@ from test_http_write import Server, request
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "select.json").read_text())
 ALL_CATEGORIES = sorted({q["category"] for q in FIXTURE["queries"]})
 # What the planner does not do yet (issue 9 is open).
-SUPPORTED_CATEGORIES: set[str] = set(ALL_CATEGORIES) - {"subqueries"}
+SUPPORTED_CATEGORIES: set[str] = set(ALL_CATEGORIES)
 NOT_YET_IDS = {
     "where_tags-019": "Go regex flags such as (?i) are refused by the InfluxQL parser",
     "selectors-047": "fields next to percentile() taken from the selected point",

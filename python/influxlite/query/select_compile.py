@@ -15,6 +15,7 @@ from .ast_expr import (Call, DataType, Distinct, Expr, IntegerLiteral, NumberLit
                        VarRef, Wildcard, walk)
 from .results import StatementError
 from .select_sql import MATH_FUNCTIONS
+from .select_subquery import materialize, merge_sources
 from .select_points import POINT_FUNCTIONS, check_point_call
 from .select_transform import check_transform, lead_buckets
 from .timerange import condition_expr
@@ -41,6 +42,8 @@ class Source:
     shards: list = field(default_factory=list)
     field_types: dict = field(default_factory=dict)  # bytes -> influx type
     tag_keys: set = field(default_factory=set)  # bytes
+    table: object = None  # a subquery's rows (pyarrow Table) instead of shards
+    hidden_tags: set = field(default_factory=set)  # a subquery's raw tag columns: tags, not in SELECT *
 
 
 @dataclass
@@ -86,11 +89,16 @@ def _all_shards(engine, db: str) -> list:
     return out
 
 
-def resolve_sources(ctx, stmt: S.SelectStatement, tmin: int, tmax: int) -> list[Source]:
+def resolve_sources(ctx, stmt: S.SelectStatement, tmin: int, tmax: int, run=None) -> list[Source]:
     out: dict[tuple, Source] = {}
     for src in stmt.sources:
         if isinstance(src, S.SubQuery):
-            raise StatementError("not implemented yet: subqueries")
+            if run is None:
+                raise StatementError("subqueries are not allowed here")
+            for sub in materialize(ctx, src, tmin, tmax, run, Source):
+                key = ("", "(subquery)", sub.name)  # subqueries' series of one name are one measurement
+                out[key] = merge_sources(out[key], sub) if key in out else sub
+            continue
         if src.system_iterator:
             raise StatementError(f"unable to use system source '{src.system_iterator}': use SHOW SERIES instead")
         db = src.database or ctx.database
@@ -115,8 +123,10 @@ def resolve_sources(ctx, stmt: S.SelectStatement, tmin: int, tmax: int) -> list[
     return sorted(out.values(), key=lambda s: s.name)
 
 
-def compile_select(ctx, stmt: S.SelectStatement) -> Plan | None:
-    """The plan, or None when wildcards matched nothing (the answer is empty)."""
+def compile_select(ctx, stmt: S.SelectStatement, outer_range=None, run=None) -> Plan | None:
+    """The plan, or None when wildcards matched nothing (the answer is empty). ``outer_range``:
+    the (tmin, tmax) of the query this one is a subquery of; ``run(ctx, stmt, range)`` runs a
+    subquery."""
     try:
         cond, tr = condition_expr(stmt.condition, ctx.now, stmt.location)
         interval = stmt.group_by_interval()
@@ -130,7 +140,9 @@ def compile_select(ctx, stmt: S.SelectStatement) -> Plan | None:
     _check_dimensions(stmt)
     tmin = tr.min_ns
     tmax = tr.max if tr.max is not None else (ctx.now if interval else tr.max_ns)
-    sources = resolve_sources(ctx, stmt, tmin, tmax)
+    if outer_range is not None:
+        tmin, tmax = max(tmin, outer_range[0]), min(tmax, outer_range[1])
+    sources = resolve_sources(ctx, stmt, tmin, tmax, run)
     fields, time_alias = expand_fields(stmt, sources)
     if not fields:
         return None
@@ -148,7 +160,7 @@ def compile_select(ctx, stmt: S.SelectStatement) -> Plan | None:
         start = tmin - ((tmin - offset) % interval)
         plan.out_start = start
         plan.tmin = start - lead_buckets(transforms) * interval
-        plan.sources = resolve_sources(ctx, stmt, plan.tmin, tmax)
+        plan.sources = resolve_sources(ctx, stmt, plan.tmin, tmax, run)
     return plan
 
 

@@ -21,6 +21,7 @@ from .results import StatementError
 from .select_aggregate import AggregateSQL
 from .select_compile import TRANSFORMS, Plan, Source, compile_select
 from .select_fill import bucket_range, fill_buckets
+from .select_subquery import subquery_reader
 from .select_transform import raw_sql as transform_raw_sql, transform_of, check_type
 from .select_sql import Scope, condition_sql, q_ident, value_sql
 from .tagfilter import TagFilterError, series_ids
@@ -48,9 +49,14 @@ def cursor():
 def select(ctx, stmt: S.SelectStatement) -> list[dict]:
     if stmt.target is not None:
         raise StatementError("not implemented yet: SELECT INTO")
-    plan = compile_select(ctx, stmt)
+    return _select(ctx, stmt)[1]
+
+
+def _select(ctx, stmt: S.SelectStatement, outer_range=None) -> tuple[Plan | None, list[dict]]:
+    """(plan, series) of a statement, or of a subquery within ``outer_range``."""
+    plan = compile_select(ctx, stmt, outer_range, _select)
     if plan is None or plan.tmin > plan.tmax:
-        return []
+        return plan, []
     series: list[dict] = []
     for src in plan.sources:
         series += _measurement_rows(plan, src)
@@ -58,7 +64,7 @@ def select(ctx, stmt: S.SelectStatement) -> list[dict]:
         series = series[stmt.soffset:stmt.soffset + stmt.slimit if stmt.slimit else None]
     if not plan.ascending:
         series.reverse()
-    return series
+    return plan, series
 
 
 def _scope(plan: Plan, src: Source) -> tuple[Scope, dict, list[str]]:
@@ -72,7 +78,7 @@ def _scope(plan: Plan, src: Source) -> tuple[Scope, dict, list[str]]:
             col = name + "::field" if name in ("time", "series_id") else name
             fields[col] = arrow_type(t)
             scope_fields[name] = (col, t)
-    tag_keys = {k.decode("utf-8", "surrogateescape") for k in src.tag_keys}
+    tag_keys = {k.decode("utf-8", "surrogateescape") for k in src.tag_keys | src.hidden_tags}
     tags = sorted((refs | set(plan.dimensions)) & tag_keys)
     scope = Scope(scope_fields, {k: (k + "::tag" if k in fields or k in ("time", "series_id") else k)
                                  for k in tags})
@@ -124,10 +130,13 @@ def _parts(plan: Plan, src: Source):
 
 def _measurement_rows(plan: Plan, src: Source) -> list[dict]:
     scope, fields, tags = _scope(plan, src)
-    parts = _parts(plan, src)
-    if not parts:
-        return []
-    reader = scan(parts, src.name, plan.tmin, plan.tmax, fields=fields, tags=tags, series_key=True)
+    if src.table is not None:
+        reader = subquery_reader(src, plan.tmin, plan.tmax, fields, tags)
+    else:
+        parts = _parts(plan, src)
+        if not parts:
+            return []
+        reader = scan(parts, src.name, plan.tmin, plan.tmax, fields=fields, tags=tags, series_key=True)
     name = src.name.decode("utf-8", "surrogateescape")
     where = condition_sql(plan.condition, scope)
     dims = [(k, scope.tags.get(k)) for k in plan.dimensions]
