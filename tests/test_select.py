@@ -34,9 +34,6 @@ ALL_CATEGORIES = sorted({q["category"] for q in FIXTURE["queries"]})
 # What the planner does not do yet (issue 9 is open).
 SUPPORTED_CATEGORIES: set[str] = set(ALL_CATEGORIES)
 NOT_YET_IDS = {
-    "where_tags-019": "Go regex flags such as (?i) are refused by the InfluxQL parser",
-    "selectors-047": "fields next to percentile() taken from the selected point",
-    "multi_measurement-010": "a measurement named twice in FROM reads its points twice",
 }
 # Answers that differ from 1.6.7's on purpose (README, "Differences from InfluxDB").
 _TIES = "points of several series at the same time: 1.6.7's pick follows its unstable merge order"
@@ -45,6 +42,7 @@ DIFFERENT: dict[str, str] = {
     "selectors-008": _TIES, "selectors-012": _TIES, "selectors-013": _TIES, "selectors-033": _TIES,
     "order_limit-031": "LIMIT cuts between " + _TIES, "order_limit-032": "LIMIT cuts between " + _TIES,
     "order_limit-006": "OFFSET without LIMIT: 1.6.7 returns a single row",
+    "multi_measurement-010": "a measurement named twice in FROM: 1.6.7 returns each point twice",
     "aggregates-043": "integral() over several series: of two points at one time the later in 1.6.7's unstable merge "
                       "order counts",
     "order_limit-019": "SOFFSET without SLIMIT: 1.6.7 returns no series",

@@ -174,7 +174,12 @@ class AggregateSQL:
         idx = f"CAST(floor(count({col}) * {pv!r} / 100.0 + 0.5) AS BIGINT)"
         lst = f"list_sort(list({{'v': {col}, 't': time}}) {nn})"
         pick = f"(CASE WHEN {idx} >= 1 AND {idx} <= count({col}) THEN {lst}[{idx}] END)"
-        return f"({pick}).v", f"({pick}).t", lambda x: "NULL"
+
+        def point_of(x: str) -> str:  # another column's value at the selected point
+            with_x = f"list_sort(list({{'v': {col}, 't': time, 'x': {x}}}) {nn})"
+            return f"(CASE WHEN {idx} >= 1 AND {idx} <= count({col}) THEN {with_x}[{idx}] END).x"
+
+        return f"({pick}).v", f"({pick}).t", point_of
 
     def _aux(self, ref: VarRef) -> tuple[str, str | None]:
         """A field or tag next to the single selector: its value at the selected point."""
@@ -245,12 +250,11 @@ class AggregateSQL:
             vals[i] = windows[0][1] if windows else None
             # 1.6.7 reports a float integral at time 0, an integer one at the lower bound
             return [[0 if typ == "float" else (plan.tmin if plan.lower_bound else 0), *vals]]
+        time = plan.tmin if plan.lower_bound else 0
         if plan.selector_time:
-            if t is None:
-                return []
-            time = t
-        else:
-            time = plan.tmin if plan.lower_bound else 0
+            if all(v is None for v in vals):
+                return []  # e.g. percentile's index outside the points: no row
+            time = t if t is not None else time
         return [[time, *vals]]
 
     def empty(self) -> list:
