@@ -21,6 +21,7 @@ from .results import StatementError
 from .select_aggregate import AggregateSQL
 from .select_compile import TRANSFORMS, Plan, Source, compile_select
 from .select_fill import bucket_range, fill_buckets
+from .select_into import select_into
 from .select_subquery import subquery_reader
 from .select_transform import raw_sql as transform_raw_sql, transform_of, check_type
 from .select_sql import Scope, condition_sql, q_ident, value_sql
@@ -48,7 +49,7 @@ def cursor():
 
 def select(ctx, stmt: S.SelectStatement) -> list[dict]:
     if stmt.target is not None:
-        raise StatementError("not implemented yet: SELECT INTO")
+        return select_into(ctx, stmt, _select)
     return _select(ctx, stmt)[1]
 
 
