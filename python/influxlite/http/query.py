@@ -50,6 +50,9 @@ class QueryOptions:
 
     @classmethod
     def from_values(cls, values: dict, method: str) -> QueryOptions:
+        # A byte that is not UTF-8 reads as U+FFFD here (Go's scanner does so for q; the
+        # results' encoder cannot write the escaped bytes yet).
+        values = {k: v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for k, v in values.items()}
         chunk_size = DEFAULT_CHUNK_SIZE
         try:
             n = int(values.get("chunk_size", ""))
@@ -176,8 +179,8 @@ def whole_parts(results: Iterator[dict], opts: QueryOptions) -> Iterator[bytes]:
             else:
                 yield (('{"results":[' if first else ',') + text).encode("utf-8")
             first = False
-        if first:  # no statement at all (the parser refuses that); still a valid answer
-            yield b'{"results":[]}\n'
+        if first:  # no statement at all (``q=;``): Go's Response omits empty results
+            yield b"{}\n"
         else:
             yield ('\n' + INDENT + ']\n}\n' if opts.pretty else ']}\n').encode()
     finally:

@@ -45,9 +45,10 @@ class Request:
         self.method = scope["method"]
         self.path = scope["path"]
         self.raw_query = scope.get("query_string", b"").decode("latin-1")
-        # Go's URL.Query().Get: the first value of each key.
+        # Go's URL.Query().Get: the first value of each key; bytes that are not UTF-8 are kept
+        # (surrogateescape) so that errors quote them as Go does (%q: \xff, JSON: \ufffd).
         query: dict[str, str] = {}
-        for k, v in parse_qsl(self.raw_query, keep_blank_values=True):
+        for k, v in parse_qsl(self.raw_query, keep_blank_values=True, errors="surrogateescape"):
             query.setdefault(k, v)
         self.query = query
         headers: dict[str, str] = {}

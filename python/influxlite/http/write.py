@@ -69,7 +69,9 @@ def gunzip(data: bytes, limit: int) -> bytes:
             try:
                 chunk = d.decompress(rest, room) if limit else d.decompress(rest)
             except zlib.error:
-                raise ValueError(f"flate: corrupt input before offset {len(data) - len(d.unconsumed_tail)}") from None
+                # Go's offset counts from the start of this member's deflate data.
+                at = len(data) - len(d.unconsumed_tail) - pos
+                raise ValueError(f"flate: corrupt input before offset {at}") from None
             crc = zlib.crc32(chunk, crc)
             member += len(chunk)
             total += len(chunk)
@@ -138,7 +140,7 @@ class WriteHandler:
         out = Outcome()
         precision = req.query.get("precision", "")
         if precision not in V1_PRECISIONS:
-            out.error(400, f'invalid precision "{precision}" (use n, u, ms, s, m or h)')
+            out.error(400, f'invalid precision "{_go_quote(precision)}" (use n, u, ms, s, m or h)')
         if self.throttle is None:
             return await self.serve(out, req.query.get("db", ""), req.query.get("rp", ""), precision, req, receive)
         # InfluxDB 1.8's Throttler: a place in the queue (max-enqueued-write-limit) or 503 at
@@ -171,7 +173,7 @@ class WriteHandler:
         elif precision == "us":
             precision = "u"
         elif precision not in ("ms", "s", ""):
-            out.error(400, f'invalid precision "{precision}" (use ns, us, ms or s)')
+            out.error(400, f'invalid precision "{_go_quote(precision)}" (use ns, us, ms or s)')
         bucket = req.query.get("bucket", "")
         db, slash, rp = bucket.partition("/")
         if not slash and not db:
