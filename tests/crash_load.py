@@ -9,6 +9,8 @@ of writer ``w`` writes
 * ``fresh,b=B,w=W v=<b>i <T(w, b)>`` (a new series in every batch),
 * ``m_W_B,w=W v=<b>i <T(w, b)>`` when b % 10 == 0 (a new measurement),
 
+with T(w, b) in the week b // NEW_GROUP_EVERY after T0 (a new shard group now and then),
+
 so what is stored tells, point by point, which batch wrote it (``v`` and the time).
 
 ``Stored``: what a server answers over /query (``state_over_http``) or what the engine read
@@ -34,7 +36,9 @@ from dataclasses import dataclass, field
 
 from record_http_fixtures import free_port
 
-T0 = 1_700_000_000 * 10**9  # well inside one 7-day shard group: every batch lands in one shard
+T0 = 1_699_488_000 * 10**9  # the start of a 7-day shard group (autogen's)
+WEEK = 7 * 86400 * 10**9
+NEW_GROUP_EVERY = 16  # batches: then a writer's batches move on to the next shard group
 SERIES = 3
 POINTS = 4
 WRITERS = 3
@@ -42,7 +46,9 @@ BROKEN = (ConnectionError, http.client.HTTPException, TimeoutError, OSError)
 
 
 def batch_time(w: int, b: int) -> int:
-    return T0 + (w * 1_000_000 + b) * 1000
+    """Every batch lands in one shard; the writers move on to a new shard group (a new shard,
+    a change to the meta store) every NEW_GROUP_EVERY batches."""
+    return T0 + (b // NEW_GROUP_EVERY) * WEEK + (w * 1_000_000 + b) * 1000
 
 
 def batch_body(w: int, b: int) -> bytes:
@@ -66,7 +72,7 @@ def batch_points(w: int, b: int) -> set[tuple]:
 
 def batch_of(point: tuple) -> tuple[int, int]:
     """The (writer, batch) a stored point belongs to, from its time."""
-    n = (point[1] - T0) // 1000
+    n = (point[1] - T0) % WEEK // 1000
     return n // 1_000_000, n % 1_000_000
 
 
@@ -175,7 +181,7 @@ class Writers:
 
 # --- starting and killing servers ---------------------------------------------------------------
 
-def spawn(data_dir, impl: str, env: dict) -> subprocess.Popen:
+def spawn(data_dir, impl: str, env: dict, log=subprocess.DEVNULL) -> subprocess.Popen:
     """``influxlite serve`` as tests/test_http_write.py's Server starts it, without waiting for
     it to listen (to kill it while it opens the data directory)."""
     from test_http_write import PACKAGE_ROOT
@@ -187,7 +193,7 @@ def spawn(data_dir, impl: str, env: dict) -> subprocess.Popen:
     full_env.update(env)
     return subprocess.Popen([sys.executable, "-m", "influxlite", "serve", "--bind", f"127.0.0.1:{free_port()}",
                              "--data-dir", str(data_dir)], env=full_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log, stderr=subprocess.STDOUT)
 
 
 def kill(proc: subprocess.Popen) -> None:
@@ -262,7 +268,7 @@ def state_from_engine(data_dir) -> Stored:
     points, series = set(), set()
     with Engine(data_dir, retention_check_interval=0, cache_snapshot_write_cold_duration=0) as engine:
         sf = engine.series_file("db")
-        shards = engine.shards_for("db", None, T0, T0 + 10**12)
+        shards = engine.shards_for("db", None, T0, T0 + 1000 * WEEK)
         measurements = {m.decode() for s in shards for m in s.measurement_names()}
         for m in measurements:
             t = engine.read("db", m)

@@ -2,7 +2,8 @@
 
 A real ``influxlite serve`` takes concurrent writes from three threads (tests/crash_load.py)
 while it is killed with SIGKILL at random moments, again and again, and restarted on the same
-data directory each time; some kills land while it is still opening the data directory. A small
+data directory each time; some kills land while it is still opening the data directory, some while it stops after a
+SIGTERM (writing its cache out and merging files). A small
 ``cache-snapshot-memory-size`` makes the server write its cache out to Parquet (and merge files)
 all the time, so kills also land in the middle of those. Then, over /query and again through
 the engine read API after a clean stop:
@@ -26,6 +27,7 @@ makes progress on any machine) plus a random few milliseconds.
 from __future__ import annotations
 
 import random
+import signal
 import time
 
 import pytest
@@ -35,6 +37,7 @@ from test_http_write import Server
 
 SEED = 20240610
 # A cache this small is written out to Parquet every few batches.
+ROUNDS_SIGTERM = 4
 SMALL_CACHE = {"INFLUXLITE_DATA_CACHE_SNAPSHOT_MEMORY_SIZE": "24k"}
 
 
@@ -55,6 +58,9 @@ def run_kills(data_dir, impl: str, rounds: int, rng: random.Random, writers: loa
             time.sleep(rng.uniform(0, 0.02))
         finally:
             target.up.clear()
+            if n % 6 == 2:  # killed while it stops gracefully (writing its cache out, merging)
+                server.proc.send_signal(signal.SIGTERM)
+                time.sleep(rng.uniform(0, 0.3))
             load.kill(server.proc)
         assert not writers.errors, writers.errors
 
@@ -96,6 +102,25 @@ def test_sigkill_under_load(tmp_path, impl, rounds):
     print(report)
 
 
+def sigterm_while_opening(data_dir, impl: str, rng: random.Random) -> int:
+    """SIGTERM once the server holds the data directory's lock (its signal handlers are set by
+    then) and is replaying the WAL or about to serve: it must still stop cleanly, status 0."""
+    log_path = data_dir.parent / "opening.log"
+    with open(log_path, "ab") as log:
+        proc = load.spawn(data_dir, impl, SMALL_CACHE, log)
+    try:
+        lock = data_dir / ".lock"
+        while proc.poll() is None and lock.read_text().strip() != str(proc.pid):
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.2))
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait()
+    finally:
+        load.kill(proc)
+    assert status == 0, log_path.read_text(errors="replace")
+    return status
+
+
 def test_sigterm_under_load(tmp_path, impl):
     """Graceful stops under load: exit 0, in-flight writes answered 204 or a clean error."""
     data_dir = tmp_path / "data"
@@ -104,16 +129,17 @@ def test_sigterm_under_load(tmp_path, impl):
     writers = load.Writers(target, clean_errors=(500, 503)).start()
     prepare = True
     try:
-        for _ in range(3):
+        for _ in range(ROUNDS_SIGTERM):
             server = Server(data_dir, impl, SMALL_CACHE, prepare=prepare)
             prepare = False
             try:
                 target.serve(server.port)
                 writers.wait_acks(rng.randint(10, 40))
             finally:
-                status = server.stop()
+                status = server.stop()  # the writers keep sending meanwhile
                 target.up.clear()
             assert status == 0, server.output()
+            assert sigterm_while_opening(data_dir, impl, rng) == 0
     finally:
         writers.stop()
     assert not writers.errors, writers.errors
