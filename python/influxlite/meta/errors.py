@@ -34,6 +34,7 @@ RETENTION_POLICY_DURATION_TOO_LOW = (
 INCOMPATIBLE_DURATIONS = "retention policy duration must be greater than the shard duration"
 REPLICATION_FACTOR_TOO_LOW = "replication factor must be greater than 0"
 SHARD_GROUP_NOT_FOUND = "shard group not found"
+CONTINUOUS_QUERY_EXISTS = "continuous query already exists"
 USER_EXISTS = "user already exists"
 USER_NOT_FOUND = "user not found"
 USERNAME_REQUIRED = "username required"

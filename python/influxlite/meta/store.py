@@ -59,10 +59,17 @@ class RetentionPolicyInfo:
 
 
 @dataclass
+class ContinuousQueryInfo:
+    name: str
+    query: str  # the CREATE CONTINUOUS QUERY text, qualified as InfluxDB stores it
+
+
+@dataclass
 class DatabaseInfo:
     name: str
     default_retention_policy: str = ""
     retention_policies: list[RetentionPolicyInfo] = field(default_factory=list)
+    continuous_queries: list[ContinuousQueryInfo] = field(default_factory=list)
 
     def retention_policy(self, name: str) -> RetentionPolicyInfo | None:
         for rp in self.retention_policies:
@@ -142,7 +149,8 @@ class MetaStore:
             DatabaseInfo(db["name"], db["default_retention_policy"], [
                 RetentionPolicyInfo(rp["name"], rp["duration"], rp["shard_group_duration"], rp["replica_n"],
                                     [ShardGroupInfo(**g) for g in rp["shard_groups"]])
-                for rp in db["retention_policies"]])
+                for rp in db["retention_policies"]],
+                [ContinuousQueryInfo(**c) for c in db.get("continuous_queries", ())])
             for db in d["databases"]]
         self.users = [UserInfo(**u) for u in d["users"]]
 
@@ -390,6 +398,30 @@ class MetaStore:
                             self._save()
                             return db.name, rp.name
             return None
+
+    # --- continuous queries ---------------------------------------------------------------------
+
+    def create_continuous_query(self, database: str, name: str, query: str) -> None:
+        """InfluxDB's rule: the same text again (compared without case) is a no-op, another
+        text under the same name is ``continuous query already exists``."""
+        with self._lock:
+            db = self._database(database)
+            for cq in db.continuous_queries:
+                if cq.name == name:
+                    if cq.query.lower() == query.lower():
+                        return
+                    raise E.MetaError(E.CONTINUOUS_QUERY_EXISTS)
+            db.continuous_queries = [*db.continuous_queries, ContinuousQueryInfo(name, query)]
+            self._save()
+
+    def drop_continuous_query(self, database: str, name: str) -> None:
+        """Removes a continuous query; a missing one (or database) is a no-op, as in InfluxDB."""
+        with self._lock:
+            db = self.database(database)
+            if db is None or not any(cq.name == name for cq in db.continuous_queries):
+                return
+            db.continuous_queries = [cq for cq in db.continuous_queries if cq.name != name]
+            self._save()
 
     # --- users ----------------------------------------------------------------------------------
 

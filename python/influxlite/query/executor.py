@@ -85,7 +85,7 @@ HANDLERS = {
     A.RevokeAdminStatement: D.revoke_admin,
     A.KillQueryStatement: D.kill_query,
     A.DropContinuousQueryStatement: D.drop_continuous_query,
-    A.CreateContinuousQueryStatement: _not_implemented("CREATE CONTINUOUS QUERY"),
+    A.CreateContinuousQueryStatement: D.create_continuous_query,
     A.CreateSubscriptionStatement: _not_implemented("CREATE SUBSCRIPTION"),
     A.DropSubscriptionStatement: D.drop_subscription,
 }

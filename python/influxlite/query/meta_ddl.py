@@ -4,6 +4,7 @@ privileges, with InfluxDB 1.x's rules and texts (``coordinator/statement_executo
 from __future__ import annotations
 
 from .ast_expr import VarRef, walk
+from .ast_select import Measurement
 from .meta_show import _s, _source_matches, db_shards
 from .results import StatementError
 from .tagfilter import TagFilterError, has_time, series_ids
@@ -174,7 +175,32 @@ def kill_query(ctx, stmt) -> list:
     raise StatementError(f"no such query id: {stmt.query_id}")
 
 
+def create_continuous_query(ctx, stmt) -> list:
+    """Stored with its measurements qualified (``INTO test.autogen.cpu_mean FROM
+    test.autogen.cpu``), as InfluxDB's statement normalizer leaves it: the query's ``db``
+    parameter first, else the CQ's database (recorded from 1.6.7). ``stmt`` is qualified in
+    place, so a GET's warning quotes the stored text, as InfluxDB's does."""
+    meta = ctx.engine.meta
+    measurements = [stmt.source.target.measurement] if stmt.source.target is not None else []
+    measurements += [n for n in walk(stmt.source) if isinstance(n, Measurement)]
+    for m in measurements:
+        m.database = m.database or ctx.database or stmt.database
+        info = meta.database(m.database)
+        if info is None:
+            raise StatementError(f"database not found: {m.database}")
+        m.retention_policy = m.retention_policy or ctx.retention_policy or info.default_retention_policy
+        if not m.retention_policy:
+            raise StatementError(f"default retention policy not set for: {info.name}")
+    for m in measurements:
+        info = meta.database(m.database)
+        if info is None or info.retention_policy(m.retention_policy) is None:
+            raise StatementError(f"retention policy not found: {m.database}.{m.retention_policy}")
+    _meta(meta.create_continuous_query, stmt.database, stmt.name, str(stmt))
+    return []
+
+
 def drop_continuous_query(ctx, stmt) -> list:
+    _meta(ctx.engine.meta.drop_continuous_query, stmt.database, stmt.name)
     return []
 
 

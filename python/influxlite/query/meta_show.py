@@ -187,7 +187,8 @@ def show_shard_groups(ctx, stmt) -> list[dict]:
 
 
 def show_continuous_queries(ctx, stmt) -> list[dict]:
-    return [make_row(db.name, ["name", "query"], []) for db in ctx.engine.meta.databases]
+    return [make_row(db.name, ["name", "query"], [[cq.name, cq.query] for cq in db.continuous_queries])
+            for db in ctx.engine.meta.databases]
 
 
 def show_subscriptions(ctx, stmt) -> list[dict]:
