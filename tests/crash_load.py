@@ -122,11 +122,12 @@ class Writers:
         for t in self._threads:
             t.join()
 
-    def wait_acks(self, n: int) -> None:
-        """Returns once ``n`` more batches were acknowledged (or a writer thread failed)."""
+    def wait_acks(self, n: int, alive=lambda: True) -> None:
+        """Returns once ``n`` more batches were acknowledged (or a writer thread failed, or
+        ``alive()`` turned false)."""
         for _ in range(n):
-            while not self._acks.acquire(timeout=0.5):
-                if self.errors or not any(t.is_alive() for t in self._threads):
+            while not self._acks.acquire(timeout=0.05):
+                if self.errors or not any(t.is_alive() for t in self._threads) or not alive():
                     return
 
     def _run(self, w: int) -> None:
@@ -181,9 +182,12 @@ class Writers:
 
 # --- starting and killing servers ---------------------------------------------------------------
 
-def spawn(data_dir, impl: str, env: dict, log=subprocess.DEVNULL) -> subprocess.Popen:
+def spawn(data_dir, impl: str, env: dict, log=subprocess.DEVNULL, *, crash_at: int = 0,
+          crash_after: bool = False) -> tuple[subprocess.Popen, int]:
     """``influxlite serve`` as tests/test_http_write.py's Server starts it, without waiting for
-    it to listen (to kill it while it opens the data directory)."""
+    it to listen (to kill it while it opens the data directory); with ``crash_at`` through
+    tests/crash_at.py, which kills it at its ``crash_at``-th file operation. Returns the
+    process and its port."""
     from test_http_write import PACKAGE_ROOT
 
     full_env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -191,9 +195,30 @@ def spawn(data_dir, impl: str, env: dict, log=subprocess.DEVNULL) -> subprocess.
     if impl == "pure":
         full_env["INFLUXLITE_PURE"] = "1"
     full_env.update(env)
-    return subprocess.Popen([sys.executable, "-m", "influxlite", "serve", "--bind", f"127.0.0.1:{free_port()}",
-                             "--data-dir", str(data_dir)], env=full_env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    main = ["-m", "influxlite"]
+    if crash_at:
+        full_env.update(CRASH_AT=str(crash_at), CRASH_WHEN="after" if crash_after else "before")
+        main = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "crash_at.py")]
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, *main, "serve", "--bind", f"127.0.0.1:{port}",
+                             "--data-dir", str(data_dir)], env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def serving(proc: subprocess.Popen, port: int) -> bool:
+    """Waits until the server answers /ping (True) or has exited (False)."""
+    while proc.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/ping")
+            ok = conn.getresponse().status == 204
+            conn.close()
+            if ok:
+                return True
+        except BROKEN:
+            pass
+        time.sleep(0.01)
+    return False
 
 
 def kill(proc: subprocess.Popen) -> None:

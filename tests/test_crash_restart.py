@@ -26,6 +26,7 @@ makes progress on any machine) plus a random few milliseconds.
 
 from __future__ import annotations
 
+import math
 import random
 import signal
 import time
@@ -38,6 +39,7 @@ from test_http_write import Server
 SEED = 20240610
 # A cache this small is written out to Parquet every few batches.
 ROUNDS_SIGTERM = 4
+ROUNDS_AT = 24
 SMALL_CACHE = {"INFLUXLITE_DATA_CACHE_SNAPSHOT_MEMORY_SIZE": "24k"}
 
 
@@ -45,7 +47,7 @@ def run_kills(data_dir, impl: str, rounds: int, rng: random.Random, writers: loa
               target: load.Target) -> None:
     for n in range(rounds):
         if n % 6 == 5:  # killed while it opens the data directory (recovery killed part-way)
-            proc = load.spawn(data_dir, impl, SMALL_CACHE)
+            proc, _ = load.spawn(data_dir, impl, SMALL_CACHE)
             try:
                 time.sleep(rng.uniform(0.05, 0.6))
             finally:
@@ -102,12 +104,48 @@ def test_sigkill_under_load(tmp_path, impl, rounds):
     print(report)
 
 
+def test_sigkill_at_file_operations(tmp_path, impl):
+    """The server kills itself at its N-th write, fsync, rename, remove, truncate, open or close
+    (tests/crash_at.py; N drawn log-uniformly so the opening and the writing both get hit,
+    before or after the call) under the same load; a server that will not start again after
+    such a death (any exit but SIGKILL's) fails the test."""
+    data_dir = tmp_path / "data"
+    Server(data_dir, impl).stop()
+    rng = random.Random(SEED + 2)
+    target = load.Target()
+    writers = load.Writers(target).start()
+    died = []
+    try:
+        for n in range(ROUNDS_AT):
+            at = int(math.exp(rng.uniform(0, math.log(1500))))
+            log_path = tmp_path / f"at-{n}.log"
+            with open(log_path, "wb") as log:
+                proc, port = load.spawn(data_dir, impl, SMALL_CACHE, log, crash_at=at, crash_after=rng.random() < 0.5)
+            try:
+                if load.serving(proc, port):
+                    target.serve(port)
+                    writers.wait_acks(rng.randint(1, 40), alive=lambda: proc.poll() is None)
+            finally:
+                target.up.clear()
+                if proc.poll() is not None:
+                    died.append(at)
+                load.kill(proc)
+            assert proc.returncode == -signal.SIGKILL, log_path.read_text(errors="replace")
+            assert not writers.errors, writers.errors
+    finally:
+        writers.stop()
+    assert not writers.errors, writers.errors
+    assert not [u for log in writers.logs for u in log.unexpected]
+    assert len(died) >= ROUNDS_AT // 3, died  # the injection did kill it, often
+    print(final_checks(data_dir, impl, writers), "died at", died)
+
+
 def sigterm_while_opening(data_dir, impl: str, rng: random.Random) -> int:
     """SIGTERM once the server holds the data directory's lock (its signal handlers are set by
     then) and is replaying the WAL or about to serve: it must still stop cleanly, status 0."""
     log_path = data_dir.parent / "opening.log"
     with open(log_path, "ab") as log:
-        proc = load.spawn(data_dir, impl, SMALL_CACHE, log)
+        proc, _ = load.spawn(data_dir, impl, SMALL_CACHE, log)
     try:
         lock = data_dir / ".lock"
         while proc.poll() is None and lock.read_text().strip() != str(proc.pid):
