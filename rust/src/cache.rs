@@ -324,13 +324,23 @@ impl Table {
     fn push(&mut self, series_id: u64, time: i64, fields: &[(&[u8], FieldValue<'_>)]) -> usize {
         let row = u32::try_from(self.len()).expect("a cache table holds under 2^32 rows");
         let mut present: Vec<(usize, &FieldValue<'_>)> = Vec::with_capacity(fields.len());
+        // where each column is in `present`, for rows with many fields (a linear search would
+        // make a row of n fields cost n^2)
+        let mut slots: crate::fxhash::FxHashMap<usize, usize> = Default::default();
         let mut size = ROW_BYTES;
         for (k, v) in fields {
             let (c, added) = self.column(k, type_of(v));
             size += added;
-            match present.iter_mut().find(|(i, _)| *i == c) {
-                Some(slot) => slot.1 = v,
-                None => present.push((c, v)),
+            if fields.len() <= 16 {
+                match present.iter_mut().find(|(i, _)| *i == c) {
+                    Some(slot) => slot.1 = v,
+                    None => present.push((c, v)),
+                }
+            } else if let Some(&at) = slots.get(&c) {
+                present[at].1 = v;
+            } else {
+                slots.insert(c, present.len());
+                present.push((c, v));
             }
         }
         for (c, v) in present {

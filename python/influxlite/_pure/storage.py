@@ -134,16 +134,17 @@ def _unzigzag(u: int) -> int:
 
 def _point_fields(batch: ParsedBatch, i: int) -> list[tuple[bytes, str, object]]:
     """Fields of a point without ``time``, a repeated key keeping its first place and last value."""
+    at: dict[bytes, int] = {}  # a dict keeps a point with many fields linear
     out: list = []
     for k, t, v in decode_fields(batch._fields[i]):
         if k == b"time":
             continue
-        for j, (k2, _, _) in enumerate(out):
-            if k2 == k:
-                out[j] = (k, t, v)
-                break
-        else:
+        j = at.get(k)
+        if j is None:
+            at[k] = len(out)
             out.append((k, t, v))
+        else:
+            out[j] = (k, t, v)
     return out
 
 

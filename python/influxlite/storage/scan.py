@@ -7,7 +7,8 @@
 Each part is a shard and the series ids to read from it (a roaring bitmap or any iterable;
 ``None`` for every series of the measurement). Columns: ``time`` (int64 ns), ``series_id``
 (uint64), one string column per requested tag key (``None`` where a series lacks the tag), then
-the requested fields, cast to the given Arrow types (a field whose type differs between shards
+the requested fields, cast to the given Arrow types (bytes of a tag that are not UTF-8 read as
+U+FFFD) (a field whose type differs between shards
 is read as the caller asks: numbers as float64, anything else as text). In each shard, Parquet
 files and caches are merged with the newest value per (series, time, field) winning and
 tombstones applied (``Shard.read``); only the requested field columns are read, and row groups
@@ -104,7 +105,7 @@ def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], with_key: 
                 key = series_file.series_key(sid)
                 name, pairs = parse_series_key(key) if key else (b"", [])
                 text = b",".join([name] + [k + b"=" + v for k, v in pairs])
-                got = cache[sid] = (text.decode("utf-8", "surrogateescape"), dict(pairs))
+                got = cache[sid] = (text.decode("utf-8", "replace"), dict(pairs))
             keys.append(got[0])
             tag_sets.append(got[1])
         positions = pc.index_in(series, value_set=unique)
@@ -112,7 +113,7 @@ def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], with_key: 
             cols.append(pc.take(pa.array(keys, pa.string()), positions))
         for k in tags:
             raw = k.encode("utf-8", "surrogateescape")
-            values = pa.array([ts[raw].decode("utf-8", "surrogateescape") if raw in ts else None
+            values = pa.array([ts[raw].decode("utf-8", "replace") if raw in ts else None
                                for ts in tag_sets], pa.string())
             cols.append(pc.take(values, positions))
     for name, typ in fields.items():

@@ -194,8 +194,15 @@ struct Pass<'a, 't> {
     fields: Vec<(Cow<'a, [u8]>, FieldValue<'a>)>,
     /// Field types a point adds, registered only if the point is accepted.
     pending: Vec<(Vec<u8>, FieldType)>,
+    /// Positions in `fields` and types in `pending` by key, once a point has more than
+    /// `LINEAR_MAX` fields (a linear search is quicker below that; above, it is quadratic).
+    field_ix: FxHashMap<Vec<u8>, usize>,
+    pending_ix: FxHashMap<Vec<u8>, FieldType>,
     text: Vec<u8>,
 }
+
+/// Up to this many fields in a point, keys are found by a linear search.
+const LINEAR_MAX: usize = 16;
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
@@ -230,6 +237,8 @@ impl<'a, 't> Pass<'a, 't> {
             tags: Vec::new(),
             fields: Vec::new(),
             pending: Vec::new(),
+            field_ix: FxHashMap::default(),
+            pending_ix: FxHashMap::default(),
             text: Vec::new(),
         }
     }
@@ -262,18 +271,17 @@ impl<'a, 't> Pass<'a, 't> {
         }
         self.fields.clear();
         self.pending.clear();
+        self.field_ix.clear();
+        self.pending_ix.clear();
         for f in FieldIter::new(raw) {
             if f.key.as_ref() == b"time" {
                 continue;
             }
             if let Some(types) = self.types.as_deref() {
-                check_type(types, &mut self.pending, name, &f)?;
+                check_type(types, &mut self.pending, &mut self.pending_ix, name, &f)?;
             }
             let Ok(v) = f.value() else { continue };
-            match self.fields.iter_mut().find(|(k, _)| *k == f.key) {
-                Some(slot) => slot.1 = v,
-                None => self.fields.push((f.key, v)),
-            }
+            self.add_field(f.key, v);
         }
         if checking && self.fields.is_empty() {
             return Err(format!(
@@ -282,6 +290,29 @@ impl<'a, 't> Pass<'a, 't> {
             ));
         }
         Ok(())
+    }
+
+    /// A field of the point: a repeated key keeps its first place and takes the last value.
+    fn add_field(&mut self, key: Cow<'a, [u8]>, v: FieldValue<'a>) {
+        if self.fields.len() < LINEAR_MAX {
+            match self.fields.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = v,
+                None => self.fields.push((key, v)),
+            }
+            return;
+        }
+        if self.field_ix.is_empty() {
+            for (i, (k, _)) in self.fields.iter().enumerate() {
+                self.field_ix.insert(k.to_vec(), i);
+            }
+        }
+        match self.field_ix.get(key.as_ref()) {
+            Some(&i) => self.fields[i].1 = v,
+            None => {
+                self.field_ix.insert(key.to_vec(), self.fields.len());
+                self.fields.push((key, v));
+            }
+        }
     }
 
     fn register_pending(&mut self, name: &[u8]) {
@@ -337,6 +368,7 @@ impl<'a, 't> Pass<'a, 't> {
 fn check_type(
     types: &Types,
     pending: &mut Vec<(Vec<u8>, FieldType)>,
+    pending_ix: &mut FxHashMap<Vec<u8>, FieldType>,
     name: &[u8],
     f: &RawField<'_>,
 ) -> Result<(), String> {
@@ -344,10 +376,16 @@ fn check_type(
         .get(name)
         .and_then(|m| m.get(f.key.as_ref()).copied())
         .or_else(|| {
-            pending
-                .iter()
-                .find(|(k, _)| k.as_slice() == f.key.as_ref())
-                .map(|(_, t)| *t)
+            if pending.len() < LINEAR_MAX {
+                return pending
+                    .iter()
+                    .find(|(k, _)| k.as_slice() == f.key.as_ref())
+                    .map(|(_, t)| *t);
+            }
+            if pending_ix.is_empty() {
+                pending_ix.extend(pending.iter().cloned());
+            }
+            pending_ix.get(f.key.as_ref()).copied()
         });
     match have {
         Some(t) if t != f.ftype => Err(format!(
@@ -359,6 +397,9 @@ fn check_type(
         )),
         Some(_) => Ok(()),
         None => {
+            if !pending_ix.is_empty() {
+                pending_ix.insert(f.key.to_vec(), f.ftype);
+            }
             pending.push((f.key.to_vec(), f.ftype));
             Ok(())
         }
