@@ -55,6 +55,28 @@ def test_write_and_read(env):
     assert shard.field_types("mem") == {b"v": "unsigned"}
 
 
+@pytest.mark.parametrize("n", [5, 40, 300])
+def test_repeated_field_keys_keep_their_first_place_and_last_value(env, tmp_path, n):
+    """Below and above the size where keys are looked up by hash instead of a linear search."""
+    _, _, shard = env
+    keys = [f"f{i}" for i in range(n)]
+    repeated = keys + [keys[1], keys[n - 1], keys[1]]
+    values = list(range(n)) + [100, 200, 300]
+    line = "m " + ",".join(f"{k}={v}i" for k, v in zip(repeated, values)) + " 7\n"
+    result = shard.write(parse_points(line.encode()))
+    assert result.written == 1
+    t = shard.read("m")
+    want = dict(zip(keys, range(n)))
+    want.update({keys[1]: 300, keys[n - 1]: 200})
+    assert {k: t.column(k).to_pylist() for k in keys} == {k: [v] for k, v in want.items()}
+    assert list(shard.field_types("m")) == [k.encode() for k in keys]  # first places kept
+    shard.close()
+    reopened = Shard(tmp_path / "1", 1, env[1]).open()  # replayed from the WAL alike
+    t = reopened.read("m")
+    assert {k: t.column(k).to_pylist() for k in keys} == {k: [v] for k, v in want.items()}
+    reopened.close()
+
+
 def test_field_type_conflicts_first_writer_wins(env):
     _, _, shard = env
     r = shard.write(parse_points(b"m v=1i 1\nm v=2 2\nm v=\"s\" 3\nm w=1 4\n"))
