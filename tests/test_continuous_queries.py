@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import json
 import pathlib
+import random
+import time
+import urllib.parse
 
-from test_http_write import Server
+import pytest
+
+from test_http_write import Server, request
 from test_select import ask
 
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "cq.json").read_text())
@@ -31,5 +36,131 @@ def test_ddl_answers_as_influxdb(tmp_path, impl):
         last = FIXTURE["steps"][-1]  # "CREATE ... cq1 ...; SHOW CONTINUOUS QUERIES"
         listed = dict(last["body"]["results"][1], statement_id=0)
         assert ask(server.port, "SHOW CONTINUOUS QUERIES", "", "POST") == (200, {"results": [listed]})
+    finally:
+        assert server.stop() == 0
+
+
+S = 10**9
+C1 = ("CREATE CONTINUOUS QUERY c1 ON db BEGIN SELECT mean(value) AS mean, count(value) AS n INTO cq_1s "
+      "FROM cpu GROUP BY time(1s), host END")
+C2 = ("CREATE CONTINUOUS QUERY c2 ON db RESAMPLE EVERY 2s FOR 4s BEGIN SELECT sum(value) AS total "
+      "INTO cq_resample FROM cpu GROUP BY time(1s) END")
+
+
+def poll(check, what: str, seconds: float = 20.0):
+    """Calls ``check()`` -> (done, detail) until done; fails with the last detail after the deadline."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done, detail = check()
+        if done:
+            return detail
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached within {seconds}s: {detail}")
+        time.sleep(0.1)
+
+
+def write_for(port: int, seconds: float, written: list) -> None:
+    """Writes cpu,host=a|b value=<int> at the current time for a while. Each point is noted
+    with whether its write was acknowledged before its 1 s interval ended: only then is a
+    query over that interval, run once the interval is over, sure to see it."""
+    rng = random.Random(seconds)
+    until = time.time_ns() + int(seconds * S)
+    while time.time_ns() < until:
+        t = time.time_ns()
+        values = {"a": rng.randint(0, 100), "b": rng.randint(0, 100)}
+        body = "".join(f"cpu,host={h} value={v} {t}\n" for h, v in values.items()).encode()
+        resp = request(port, "POST", "/write?db=db", body)
+        assert resp["status"] == 204, resp["body"]
+        sure = time.time_ns() < t // S * S + S
+        written += [(h, t, v, sure) for h, v in values.items()]
+        time.sleep(0.05)
+
+
+def expected(written: list, after: int = 0) -> tuple[dict, dict, set]:
+    """(c1 {(host, bucket): [mean, n]}, c2 {bucket: total}, every bucket written) for the buckets
+    starting at ``after`` or later whose every point was acknowledged in time."""
+    buckets: dict = {}
+    for h, t, v, sure in written:
+        buckets.setdefault(t // S * S, []).append((h, v, sure))
+    c1, c2 = {}, {}
+    for b, points in buckets.items():
+        if b < after or not all(sure for _, _, sure in points):
+            continue
+        c2[b] = float(sum(v for _, v, _ in points))
+        for host in ("a", "b"):
+            vs = [v for h, v, _ in points if h == host]
+            c1[(host, b)] = [sum(vs) / len(vs), len(vs)]
+    return c1, c2, set(buckets)
+
+
+def stored(port: int, q: str) -> dict:
+    status, body = ask(port, q, "db", "GET", {"epoch": "ns"})
+    assert status == 200 and "error" not in body["results"][0], body
+    out = {}
+    for row in body["results"][0].get("series", ()):
+        for values in row["values"]:
+            key = (row["tags"]["host"], values[0]) if row.get("tags") else values[0]
+            out[key] = values[1:] if len(values) > 2 else values[1]
+    return out
+
+
+def check_targets(port: int, want1: dict, want2: dict, buckets: set):
+    """Done when both targets hold the wanted values. Outside the buckets written only count()'s
+    0 may appear (a late pass covers two intervals, and count() is 0 where mean() is null)."""
+    got1 = stored(port, "SELECT mean, n FROM cq_1s GROUP BY host")
+    got2 = stored(port, "SELECT total FROM cq_resample")
+    assert all(v == [None, 0] for (_, b), v in got1.items() if b not in buckets), (got1, buckets)
+    assert set(got2) <= buckets, (got2, buckets)
+    missing1 = {k: (v, got1.get(k)) for k, v in want1.items() if got1.get(k) != v}
+    missing2 = {k: (v, got2.get(k)) for k, v in want2.items() if got2.get(k) != v}
+    return not missing1 and not missing2, {"cq_1s (want, got)": missing1, "cq_resample (want, got)": missing2}
+
+
+def wait_first_pass(server: Server) -> int:
+    """c2 (RESAMPLE) runs on the service's first pass, the pass that notes c1's first time."""
+    poll(lambda: ("Executing continuous query name=c2 db=db" in server.output(), server.output()[-2000:]),
+         "the service's first pass")
+    return time.time_ns()
+
+
+def test_serve_runs_continuous_queries(tmp_path, impl):
+    server = Server(tmp_path / "data", impl)
+    try:
+        for q in (C1, C2):
+            assert ask(server.port, q, "", "POST") == (200, {"results": [{"statement_id": 0}]})
+        wait_first_pass(server)
+        written: list = []
+        write_for(server.port, 3.0, written)
+        want1, want2, buckets = expected(written)
+        assert len(want1) >= 4 and len(want2) >= 2, written  # the run must be able to fail
+        poll(lambda: check_targets(server.port, want1, want2, buckets), "downsampled values")
+        assert "Finished continuous query name=c1 db=db written=2 " in server.output()
+    finally:
+        assert server.stop() == 0
+
+    # The queries are in the meta store: after a restart they go on running.
+    server = Server(tmp_path / "data", impl, prepare=False)
+    try:
+        since = wait_first_pass(server)
+        more: list = []
+        write_for(server.port, 2.0, more)
+        new1, new2, new_buckets = expected(more, after=since // S * S)
+        assert new1 and new2, more
+        old1, old2, _ = expected(written)
+        poll(lambda: check_targets(server.port, {**old1, **new1}, {**old2, **new2}, buckets | new_buckets),
+             "downsampled values after the restart")
+
+        # DROP stops it: a bucket written after the DROP reaches c2's target, never c1's.
+        assert ask(server.port, "DROP CONTINUOUS QUERY c1 ON db", "", "POST") == (
+            200, {"results": [{"statement_id": 0}]})
+        last: list = []
+        while not expected(last)[1]:
+            write_for(server.port, 0.01, last)
+        bucket, total = next(iter(expected(last)[1].items()))
+        poll(lambda: (stored(server.port, "SELECT total FROM cq_resample").get(bucket) == total,
+                      stored(server.port, "SELECT total FROM cq_resample")), "c2 after the DROP")
+        assert not any(b == bucket for _, b in stored(server.port, "SELECT mean, n FROM cq_1s GROUP BY host"))
+        status, body = ask(server.port, "SHOW CONTINUOUS QUERIES", "", "POST")
+        assert [v[0] for v in body["results"][0]["series"][0]["values"]] == ["c2"]
     finally:
         assert server.stop() == 0

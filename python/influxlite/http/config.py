@@ -24,6 +24,11 @@ write-timeout = "10s"
 
 [meta]
 retention-autocreate = true
+
+[continuous_queries]
+enabled = true                      # run continuous queries (influxlite.query.continuous)
+log-enabled = true                  # "[continuous_querier] ..." lines on stderr
+run-interval = "1s"                 # how often to look for queries that are due
 ```
 
 Durations are Go's (``"1m30s"``, ``"100ms"``) or plain seconds; sizes are bytes or InfluxDB's
@@ -122,6 +127,10 @@ class Config:
     write_timeout: float = field(default=10.0, metadata={"key": ("coordinator", "write-timeout", _duration)})
     # [meta]
     retention_autocreate: bool = field(default=True, metadata={"key": ("meta", "retention-autocreate", _bool)})
+    # [continuous_queries]
+    cq_enabled: bool = field(default=True, metadata={"key": ("continuous_queries", "enabled", _bool)})
+    cq_log_enabled: bool = field(default=True, metadata={"key": ("continuous_queries", "log-enabled", _bool)})
+    cq_run_interval: float = field(default=1.0, metadata={"key": ("continuous_queries", "run-interval", _duration)})
 
     def host_port(self) -> tuple[str, int]:
         """``bind-address`` as (host, port); ``:8086`` (InfluxDB's form) means every interface."""

@@ -401,6 +401,12 @@ def serve(config, *, banner=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     app = App(engine, config)
+    querier = None
+    if config.cq_enabled:
+        from ..query.continuous import ContinuousQuerier
+
+        querier = ContinuousQuerier(engine, run_interval=config.cq_run_interval,
+                                    log_enabled=config.cq_log_enabled).start()
     server = None
     try:
         try:
@@ -425,6 +431,8 @@ def serve(config, *, banner=None) -> int:
             f"HTTP API on http://{bound[0]}:{bound[1]}, data in {data_dir}"), file=sys.stderr, flush=True)
         server.run(sockets=[sock])
     finally:
+        if querier is not None:
+            querier.stop()
         app.close()
         engine.close()
     print("influxlite: stopped; data directory closed", file=sys.stderr, flush=True)
