@@ -164,3 +164,90 @@ def test_serve_runs_continuous_queries(tmp_path, impl):
         assert [v[0] for v in body["results"][0]["series"][0]["values"]] == ["c2"]
     finally:
         assert server.stop() == 0
+
+
+# --- the schedule and the range, as services/continuous_querier computes them (no server) ---
+
+M = 60 * S
+T = 1_700_000_040 * S  # a multiple of 2m, counted from the epoch and from Go's year 1 alike
+
+
+def _cq(text: str):
+    from influxlite.query.parser import parse_statement
+
+    return parse_statement(text)
+
+
+@pytest.mark.parametrize("text, passes", [
+    # no RESAMPLE: the first pass only notes the time; then one interval, once it is over
+    ("BEGIN SELECT mean(v) INTO x FROM m GROUP BY time(1m) END",
+     [(T + 20 * S, (True, T, T, T)), (T + 50 * S, (False, T, 0, 0)), (T + M + 20 * S, (True, T + M, T, T + M)),
+      (T + 3 * M + 5 * S, (True, T + 3 * M, T + M, T + 3 * M))]),  # a late pass covers what it missed
+    # EVERY 2m FOR 10m: runs at once over 9 intervals, then every 2m over the last 10
+    ("RESAMPLE EVERY 2m FOR 10m BEGIN SELECT mean(v) INTO x FROM m GROUP BY time(1m) END",
+     [(T + 30 * S, (True, T, T - 9 * M, T)), (T + M + 30 * S, (False, T, 0, 0)),
+      (T + 2 * M + 5 * S, (True, T + 2 * M, T - 8 * M, T + 2 * M))]),
+    # EVERY shorter than the interval: the interval in progress is computed too
+    ("RESAMPLE EVERY 30s BEGIN SELECT mean(v) INTO x FROM m GROUP BY time(1m) END",
+     [(T + 10 * S, (True, T, T, T)), (T + 30 * S, (True, T + 30 * S, T, T + M)),
+      (T + 45 * S, (False, T + 30 * S, 0, 0)), (T + M, (True, T + M, T, T + M))]),
+    # an offset moves the boundaries
+    ("BEGIN SELECT mean(v) INTO x FROM m GROUP BY time(1m, 15s) END",
+     [(T + 20 * S, (True, T + 15 * S, T + 15 * S, T + 15 * S)),
+      (T + M + 20 * S, (True, T + M + 15 * S, T + 15 * S, T + M + 15 * S))]),
+])
+def test_time_range(text, passes):
+    from influxlite.query.continuous import time_range
+
+    cq = _cq("CREATE CONTINUOUS QUERY c ON db " + text)
+    last = None
+    for now, want in passes:
+        got = time_range(cq, now, last)
+        assert got == want, (now - T, [(x - T) / S for x in got[1:]], [(x - T) / S for x in want[1:]])
+        last = got[1]
+
+
+def test_range_replaces_the_time_conditions():
+    from influxlite.query.continuous import _with_time_range
+
+    cq = _cq("CREATE CONTINUOUS QUERY c ON db BEGIN SELECT mean(v) INTO x FROM m WHERE time > now() - 1h "
+             "AND host = 'a' OR host = 'b' GROUP BY time(1m) END")
+    stmt = _with_time_range(cq.source, T, T + M)
+    assert str(stmt.condition) == ("(host = 'a' OR host = 'b') AND time >= '2023-11-14T22:14:00Z' "
+                                   "AND time < '2023-11-14T22:15:00Z'")
+    assert cq.source.condition is not stmt.condition  # the stored statement is left alone
+
+
+def test_service_logs_counts_and_skips(tmp_path):
+    import io
+
+    from influxlite.engine import Engine
+    from influxlite.models import parse_points
+    from influxlite.query.continuous import ContinuousQuerier
+    from influxlite.query.executor import QueryExecutor
+
+    with Engine(tmp_path / "d", retention_check_interval=0) as engine:
+        ex = QueryExecutor(engine)
+        ex.execute("CREATE DATABASE db; CREATE RETENTION POLICY gone ON db DURATION 1h REPLICATION 1")
+        for q in ("CREATE CONTINUOUS QUERY raw ON db BEGIN SELECT v INTO raw_copy FROM m END",
+                  "CREATE CONTINUOUS QUERY c ON db BEGIN SELECT sum(v) INTO s FROM m GROUP BY time(1m) END",
+                  "CREATE CONTINUOUS QUERY bad ON db BEGIN SELECT sum(v) INTO gone.s FROM m GROUP BY time(1m) END"):
+            assert ex.execute(q) == [{"statement_id": 0}]
+        ex.execute("DROP RETENTION POLICY gone ON db")
+        engine.write_points("db", None, parse_points(b"m v=1 %d\nm v=2 %d\nm v=4 %d" % (T + S, T + 2 * S, T + M)))
+        quiet, loud = io.StringIO(), io.StringIO()
+        q = ContinuousQuerier(engine, log_enabled=False, log=quiet)
+        assert q.run_continuous_queries(T + 20 * S) == []
+        assert q.run_continuous_queries(T + M + 20 * S) == ["c"]
+        assert "Executing" not in quiet.getvalue() and "Finished" not in quiet.getvalue()
+        assert "Error executing query name=bad db=db" in quiet.getvalue()  # errors are always logged
+        assert "retention policy not found: gone" in quiet.getvalue()
+        assert (q.stats.get("queryOk"), q.stats.get("queryFail")) == (1, 1)
+        q2 = ContinuousQuerier(engine, log=loud)
+        q2.run_continuous_queries(T + M + 20 * S)
+        assert q2.run_continuous_queries(T + 2 * M + 20 * S) == ["c"]
+        assert "[continuous_querier] Finished continuous query name=c db=db written=1 start=2023-11-14T22:15:00Z" \
+            in loud.getvalue()
+        got = ex.execute("SELECT sum FROM s", database="db", now=T + 3 * M)
+        assert got[0]["series"][0]["values"] == [[T, 3.0], [T + M, 4.0]]
+        assert "series" not in ex.execute("SELECT * FROM raw_copy", database="db")[0]  # raw CQs never run
