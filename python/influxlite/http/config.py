@@ -21,6 +21,11 @@ cache-snapshot-memory-size = "25m"
 
 [coordinator]
 write-timeout = "10s"
+max-select-point = 0                # points one SELECT may read (0 = unlimited; query.limits)
+max-select-series = 0               # series one SELECT may read
+max-select-buckets = 0              # GROUP BY time buckets one SELECT may make
+query-timeout = "0s"                # a statement running longer stops (0 = never)
+max-concurrent-queries = 0          # statements running at once (more: an error)
 
 [meta]
 retention-autocreate = true
@@ -125,12 +130,24 @@ class Config:
                                             metadata={"key": ("data", "cache-snapshot-memory-size", _size)})
     # [coordinator]
     write_timeout: float = field(default=10.0, metadata={"key": ("coordinator", "write-timeout", _duration)})
+    max_select_point: int = field(default=0, metadata={"key": ("coordinator", "max-select-point", _int)})
+    max_select_series: int = field(default=0, metadata={"key": ("coordinator", "max-select-series", _int)})
+    max_select_buckets: int = field(default=0, metadata={"key": ("coordinator", "max-select-buckets", _int)})
+    query_timeout: float = field(default=0.0, metadata={"key": ("coordinator", "query-timeout", _duration)})
+    max_concurrent_queries: int = field(default=0,
+                                        metadata={"key": ("coordinator", "max-concurrent-queries", _int)})
     # [meta]
     retention_autocreate: bool = field(default=True, metadata={"key": ("meta", "retention-autocreate", _bool)})
     # [continuous_queries]
     cq_enabled: bool = field(default=True, metadata={"key": ("continuous_queries", "enabled", _bool)})
     cq_log_enabled: bool = field(default=True, metadata={"key": ("continuous_queries", "log-enabled", _bool)})
     cq_run_interval: float = field(default=1.0, metadata={"key": ("continuous_queries", "run-interval", _duration)})
+
+    def query_limits(self):
+        from ..query.limits import QueryLimits
+
+        return QueryLimits(self.max_select_point, self.max_select_series, self.max_select_buckets,
+                           self.query_timeout, self.max_concurrent_queries)
 
     def host_port(self) -> tuple[str, int]:
         """``bind-address`` as (host, port); ``:8086`` (InfluxDB's form) means every interface."""

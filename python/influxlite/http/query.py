@@ -94,8 +94,8 @@ class QueryStream:
 
 
 class QueryHandler:
-    def __init__(self, engine, pool, read_body) -> None:
-        self.executor = QueryExecutor(engine)
+    def __init__(self, engine, pool, read_body, limits=None) -> None:
+        self.executor = QueryExecutor(engine, limits)
         self.pool = pool
         self.read_body = read_body
 

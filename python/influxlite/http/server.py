@@ -136,7 +136,8 @@ class App:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
                     self.writes = WriteHandler(self.engine, self.config, self.executor, stats=self.stats)
-                    self.queries = QueryHandler(self.engine, self.executor, _read_body)
+                    self.queries = QueryHandler(self.engine, self.executor, _read_body,
+                                                self.config.query_limits())
                     await send({"type": "lifespan.startup.complete"})
                 elif msg["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})

@@ -28,6 +28,7 @@ from . import meta_show as M
 from .authorize import authorize_query
 from .parser import parse_query
 from .chunks import merge_results, results_of
+from .limits import Guard, QueryLimits
 from .results import StatementError, make_result
 from .select_exec import select
 
@@ -113,6 +114,7 @@ class RunningQuery:
     text: str
     database: str
     started: int = field(default_factory=time.monotonic_ns)
+    guard: Guard = field(default_factory=lambda: Guard(QueryLimits()))
 
     def elapsed_us(self) -> int:
         return max(1, (time.monotonic_ns() - self.started) // 1000)
@@ -129,6 +131,7 @@ class Context:
     user: object = None
     started_at: int = 0
     registry: "QueryExecutor | None" = None
+    guard: Guard | None = None  # the running statement's limits and kill switch
 
     def running_queries(self) -> list[RunningQuery]:
         return self.registry.running_queries() if self.registry is not None else []
@@ -137,8 +140,9 @@ class Context:
 class QueryExecutor:
     """Runs InfluxQL against an open ``Engine``; thread-safe (one per engine is enough)."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, limits: QueryLimits | None = None) -> None:
         self.engine = engine
+        self.limits = limits or QueryLimits()
         self.started_at = time.time_ns()
         self._qids = itertools.count(1)
         self._lock = threading.Lock()
@@ -147,6 +151,15 @@ class QueryExecutor:
     def running_queries(self) -> list[RunningQuery]:
         with self._lock:
             return sorted(self._running.values(), key=lambda q: q.qid)
+
+    def kill(self, qid: int) -> bool:
+        """KILL QUERY: the statement stops at its next check with ``query interrupted``."""
+        with self._lock:
+            rq = self._running.get(qid)
+        if rq is None:
+            return False
+        rq.guard.kill()
+        return True
 
     def authorize(self, query, database: str = "", user=None) -> None:
         """With authentication on, before ``execute``: raises ``query.authorize.AuthorizeError``
@@ -185,9 +198,13 @@ class QueryExecutor:
         handler = HANDLERS.get(type(stmt))
         if handler is None:
             return f"not implemented yet: {type(stmt).__name__}"
-        rq = RunningQuery(next(self._qids), str(stmt), ctx.database)
+        rq = RunningQuery(next(self._qids), str(stmt), ctx.database, guard=Guard(self.limits))
+        limit = self.limits.max_concurrent_queries
         with self._lock:
+            if limit and len(self._running) >= limit:
+                return f"max-concurrent-queries limit exceeded({len(self._running) + 1}, {limit})"
             self._running[rq.qid] = rq
+        ctx.guard = rq.guard
         try:
             rows = handler(ctx, stmt)
             messages = [read_only_warning(stmt)] if read_only and isinstance(stmt, WARNED_ON_GET) else None

@@ -172,7 +172,9 @@ def revoke_admin(ctx, stmt) -> list:
 
 
 def kill_query(ctx, stmt) -> list:
-    raise StatementError(f"no such query id: {stmt.query_id}")
+    if ctx.registry is None or not ctx.registry.kill(stmt.query_id):
+        raise StatementError(f"no such query id: {stmt.query_id}")
+    return []
 
 
 def create_continuous_query(ctx, stmt) -> list:

@@ -65,6 +65,8 @@ class Plan:
     selector_time: bool = False  # a single selector: rows carry the selected point's time
     bucket_span: tuple = (0, 0)  # first and last GROUP BY time bucket (set once the data is known)
     out_start: int | None = None  # transformations: buckets before this one are read, not reported
+    guard: object = None  # query.limits.Guard of the running statement
+    series_read: int = 0
 
     @property
     def ascending(self) -> bool:

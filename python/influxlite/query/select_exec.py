@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 
 import duckdb
+import pyarrow as pa
+from pyroaring import BitMap64
 
 from . import ast_select as S
 from .ast_expr import Call, VarRef, walk
@@ -58,6 +60,11 @@ def _select(ctx, stmt: S.SelectStatement, outer_range=None) -> tuple[Plan | None
     plan = compile_select(ctx, stmt, outer_range, _select)
     if plan is None or plan.tmin > plan.tmax:
         return plan, []
+    plan.guard = getattr(ctx, "guard", None)
+    if plan.guard is not None and plan.interval and plan.lower_bound:
+        first = plan.tmin - (plan.tmin - plan.offset) % plan.interval
+        last = plan.tmax - (plan.tmax - plan.offset) % plan.interval
+        plan.guard.buckets((last - first) // plan.interval + 1)
     series: list[dict] = []
     for src in plan.sources:
         series += _measurement_rows(plan, src)
@@ -137,7 +144,14 @@ def _measurement_rows(plan: Plan, src: Source) -> list[dict]:
         parts = _parts(plan, src)
         if not parts:
             return []
+        if plan.guard is not None:
+            read = BitMap64()
+            for _, ids in parts:
+                read |= ids
+            plan.series_read += len(read)
+            plan.guard.series(plan.series_read)
         reader = scan(parts, src.name, plan.tmin, plan.tmax, fields=fields, tags=tags, series_key=True)
+    reader = _guarded(reader, plan.guard)
     name = src.name.decode("utf-8", "surrogateescape")
     where = condition_sql(plan.condition, scope)
     dims = [(k, scope.tags.get(k)) for k in plan.dimensions]
@@ -146,7 +160,7 @@ def _measurement_rows(plan: Plan, src: Source) -> list[dict]:
     if plan.aggregate:
         agg = AggregateSQL(plan, scope, dims)
         sql = agg.sql(where)
-        table = _run(reader, sql)
+        table = _run(reader, sql, plan.guard)
         groups = agg.groups(table)
         if plan.interval and groups:
             first = min(b for _, buckets in groups for b, got in buckets.items() if got[0]) if any(
@@ -154,19 +168,34 @@ def _measurement_rows(plan: Plan, src: Source) -> list[dict]:
             plan.bucket_span = bucket_range(plan, first)
         return _rows(plan, name, groups, agg)
     sql, nkeys = _raw_sql(plan, scope, dims, where)
-    table = _run(reader, sql)
+    table = _run(reader, sql, plan.guard)
     return _raw_rows(plan, name, table, nkeys)
 
 
-def _run(reader, sql: str):
+def _run(reader, sql: str, guard=None):
     cur = cursor()
     cur.register("scan", reader)
     try:
         return cur.sql(sql).to_arrow_table()
     except duckdb.Error as e:
+        if guard is not None and guard.reason:  # the scan stopped: killed, timed out, too many points
+            raise StatementError(guard.reason) from None
         raise StatementError(f"query failed: {e}") from None
     finally:
         cur.unregister("scan")
+
+
+def _guarded(reader, guard):
+    """The reader, counting its points against the guard (which may stop it) batch by batch."""
+    if guard is None:
+        return reader
+
+    def batches():
+        for batch in reader:
+            guard.points(batch.num_rows)
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 # --- raw queries -------------------------------------------------------------------------------------
@@ -256,7 +285,7 @@ def _raw_transform_rows(plan: Plan, name: str, reader, scope: Scope, dims, where
     sql = transform_raw_sql(transform_of(call, 0), col, typ, names, where, plan.ascending)
     if keys:
         sql = sql.replace("FROM scan WHERE", f"FROM (SELECT *, {', '.join(keys)} FROM scan) WHERE", 1)
-    table = _run(reader, sql)
+    table = _run(reader, sql, plan.guard)
     rows = _raw_rows(plan, name, table, len(dims))
     stmt = plan.stmt
     for row in rows:

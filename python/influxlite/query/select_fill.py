@@ -39,7 +39,10 @@ def fill_buckets(plan, buckets: dict, agg) -> list[list]:
     empty_at: list[int] = []
     fill = stmt.fill
     previous = None
-    for t in range(start, end + 1, plan.interval):
+    guard = plan.guard
+    for n, t in enumerate(range(start, end + 1, plan.interval)):
+        if guard is not None and not n & 0xFFFF:
+            guard.check()  # a huge range of buckets can be killed or time out
         got = buckets.get(t)
         if got is not None and got[0]:
             vals = got[1]
