@@ -68,6 +68,15 @@ def make_dirs(path: str) -> None:
     fsync_dir(parent)
 
 
+def remove_tmp(path: str) -> None:
+    """Removes the temporary file an ``atomic_write`` of ``path`` left when a crash cut it
+    short (``path`` itself is then the old whole file, or absent); called on open."""
+    try:
+        os.remove(path + TMP_SUFFIX)
+    except FileNotFoundError:
+        pass
+
+
 def atomic_write(path: str, data: bytes | Callable[[str], None], *, sync: bool = True) -> None:
     """Replaces ``path`` with ``data`` (bytes, or a function that writes the file it is given)
     so that a crash leaves either the old file or the whole new one. The temporary file is

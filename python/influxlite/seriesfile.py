@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from . import _backend
-from ._fsync import atomic_write, fsync_all, make_dirs
+from ._fsync import TMP_SUFFIX, atomic_write, fsync_all, make_dirs
 from .errors import InfluxliteError
 
 PARTITION_N = 8
@@ -98,6 +98,9 @@ class SeriesPartition:
             return
         if not self.read_only:
             make_dirs(self.path)
+            for n in os.listdir(self.path):  # a new segment a crash cut short: never listed
+                if n.endswith(TMP_SUFFIX) and _SEGMENT_NAME.match(n[:-len(TMP_SUFFIX)]):
+                    os.remove(os.path.join(self.path, n))
         names = sorted(n for n in os.listdir(self.path) if _SEGMENT_NAME.match(n))
         for i, name in enumerate(names):
             segment_id = int(name, 16)

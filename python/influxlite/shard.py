@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _backend
-from ._fsync import make_dirs
+from ._fsync import make_dirs, remove_tmp
 from .errors import InfluxliteError
 from .storage import WAL, FieldRegistry
 from .storage import compaction, parquet
@@ -154,7 +154,10 @@ class Shard:
 
     def _remove_orphans(self) -> None:
         """Files the manifest does not list (a write-out or merge a crash or error cut short)
-        are not data: removed. ``next_id`` passes every id seen, so none is ever reused."""
+        are not data: removed. ``next_id`` passes every id seen, so none is ever reused. So
+        are the temporary files of a fields.json or manifest.json save a crash cut short."""
+        remove_tmp(self.fields.path)
+        remove_tmp(self.manifest.path)
         listed = {f.path for f in self.manifest.files}
         if not os.path.isdir(self.parquet_dir):
             return

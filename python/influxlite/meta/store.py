@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from .._fsync import atomic_write, make_dirs
+from .._fsync import atomic_write, make_dirs, remove_tmp
 from . import errors as E
 from .durations import (
     MAX_NANO_TIME, MIN_RETENTION_POLICY_DURATION, normalised_shard_duration, truncate,
@@ -127,6 +127,7 @@ class MetaStore:
         self.read_only = read_only
         if not read_only:
             make_dirs(self.dir)
+            remove_tmp(self.path)  # a save a crash cut short: meta.json is the old whole file
         if os.path.exists(self.path):
             self._load()
 
