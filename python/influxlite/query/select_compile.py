@@ -28,6 +28,10 @@ AGGREGATES = {"count", "distinct", "integral", "mean", "median", "mode", "spread
 SELECTORS = {"bottom", "first", "last", "max", "min", "percentile", "sample", "top"}
 TRANSFORMS = {"derivative", "non_negative_derivative", "difference", "non_negative_difference",
               "moving_average", "cumulative_sum", "elapsed"}
+# InfluxDB 1.x functions influxlite does not run yet (README)
+NOT_YET = {"holt_winters", "holt_winters_with_fit", "exponential_moving_average", "double_exponential_moving_average",
+           "triple_exponential_moving_average", "relative_strength_index", "triple_exponential_derivative",
+           "kaufmans_efficiency_ratio", "kaufmans_adaptive_moving_average", "chande_momentum_oscillator"}
 _ANY_TYPE = {"count", "first", "last", "distinct", "elapsed", "mode", "sample"}
 _ORDER = {"float": 0, "integer": 1, "unsigned": 1, "string": 2, "boolean": 3, "tag": 4}
 _DT = {"float": DataType.FLOAT, "integer": DataType.INTEGER, "unsigned": DataType.UNSIGNED,
@@ -324,6 +328,8 @@ def validate(stmt: S.SelectStatement, fields: list[S.Field], interval: int) -> b
                                          f"got {len(n.args)}")
         top = list(_top_calls(f.expr))
         for c in top:
+            if c.name in NOT_YET:
+                raise StatementError(f"not implemented yet: {c.name}()")
             if c.name not in AGGREGATES | SELECTORS | TRANSFORMS:
                 raise StatementError(f"undefined function {c.name}()")
             _check_arity(c)
