@@ -53,14 +53,14 @@ fsync_dir = fsync_path  # a directory: its created, renamed or removed entries
 
 def make_dirs(path: str) -> None:
     """``os.makedirs`` whose new directories survive a crash: each parent that gained an entry
-    is fsynced."""
+    is fsynced. New directories are the owner's only (0700): the data is nobody else's to read."""
     path = os.path.abspath(path)
     if os.path.isdir(path):
         return
     parent = os.path.dirname(path)
     make_dirs(parent)
     try:
-        os.mkdir(path)
+        os.mkdir(path, 0o700)
     except FileExistsError:
         if not os.path.isdir(path):
             raise
