@@ -24,15 +24,22 @@ def install(at: int, after: bool) -> None:
     pid = os.getpid()
     die = os.kill
 
+    def say(name: str, args: tuple, when: str) -> None:
+        what = args[0] if args and isinstance(args[0], str) else ""
+        sys.stderr.write(f"crash_at: SIGKILL {when} os.{name} {what}\n")
+        sys.stderr.flush()
+
     def wrap(name: str, fn):
         def call(*args, **kwargs):
             with lock:
                 count[0] += 1
                 hit = count[0] == at
             if hit and not after:
+                say(name, args, "before")
                 die(pid, signal.SIGKILL)
             out = fn(*args, **kwargs)
             if hit:
+                say(name, args, "after")
                 die(pid, signal.SIGKILL)
             return out
 

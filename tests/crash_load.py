@@ -221,6 +221,11 @@ def serving(proc: subprocess.Popen, port: int) -> bool:
     return False
 
 
+def port_taken(output: str) -> bool:
+    """The server could not listen: the free port it was given was taken meanwhile."""
+    return "cannot listen on" in output and "Address already in use" in output
+
+
 def kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
