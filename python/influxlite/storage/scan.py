@@ -6,7 +6,8 @@
 
 Each part is a shard and the series ids to read from it (a roaring bitmap or any iterable;
 ``None`` for every series of the measurement). Columns: ``time`` (int64 ns), ``series_id``
-(uint64), one string column per requested tag key (``None`` where a series lacks the tag), then
+(uint64), one string column (dictionary-encoded) per requested tag key (``None`` where a series
+lacks the tag), then
 the requested fields, cast to the given Arrow types (bytes of a tag that are not UTF-8 read as
 U+FFFD) (a field whose type differs between shards
 is read as the caller asks: numbers as float64, anything else as text). In each shard, Parquet
@@ -31,6 +32,8 @@ __all__ = ["scan", "unified_field_types", "BATCH_ROWS", "SERIES_PER_READ"]
 BATCH_ROWS = 1 << 16
 SERIES_PER_READ = 4096
 _NUMERIC = ("float", "integer", "unsigned")
+# Tag and series-key columns: one value per series, indexed per row (no string copied per point).
+_TAG = pa.dictionary(pa.int32(), pa.string())
 _ARROW = {"float": pa.float64(), "integer": pa.int64(), "unsigned": pa.uint64(), "boolean": pa.bool_(),
           "string": pa.string()}
 
@@ -62,8 +65,8 @@ def scan(parts, measurement: bytes, tmin: int, tmax: int, *, fields: dict[str, p
     series in InfluxDB's order)."""
     tags = list(tags)
     schema = pa.schema([("time", pa.int64()), ("series_id", pa.uint64())]
-                       + ([("series_key", pa.string())] if series_key else [])
-                       + [(_tag_column(k, fields), pa.string()) for k in tags]
+                       + ([("series_key", _TAG)] if series_key else [])
+                       + [(_tag_column(k, fields), _TAG) for k in tags]
                        + [(name, typ) for name, typ in fields.items()])
 
     def batches():
@@ -110,12 +113,12 @@ def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], with_key: 
             tag_sets.append(got[1])
         positions = pc.index_in(series, value_set=unique)
         if with_key:
-            cols.append(pc.take(pa.array(keys, pa.string()), positions))
+            cols.append(pa.DictionaryArray.from_arrays(positions, pa.array(keys, pa.string())))
         for k in tags:
             raw = k.encode("utf-8", "surrogateescape")
             values = pa.array([ts[raw].decode("utf-8", "replace") if raw in ts else None
                                for ts in tag_sets], pa.string())
-            cols.append(pc.take(values, positions))
+            cols.append(pa.DictionaryArray.from_arrays(positions, values))
     for name, typ in fields.items():
         if name not in t.column_names:
             cols.append(pa.nulls(n, typ))
