@@ -2,7 +2,9 @@
 SIGKILL at its N-th file operation that matters for durability: ``os.write``, ``os.pwrite``,
 ``os.fsync``, ``os.replace``, ``os.rename``, ``os.remove``, ``os.unlink``, ``os.truncate``,
 ``os.ftruncate``, ``os.close``, ``os.open`` (counted over every thread). ``CRASH_AT=N`` and
-``CRASH_WHEN=before|after`` (the call) choose the moment; without ``CRASH_AT`` nothing changes.
+``CRASH_WHEN=before|after`` (the call) choose the moment; ``CRASH_OPS=replace,remove`` counts
+only those calls (the renames and removals that switch a file's state: a write-out's or
+merge's Parquet file, a manifest, a WAL segment); without ``CRASH_AT`` nothing changes.
 Python's ``os`` functions are wrapped before influxlite is imported, so every module of it
 that calls them (or took them with ``from os import``) goes through the wrappers; what
 pyarrow and the Rust extension write themselves is not counted."""
@@ -18,7 +20,7 @@ import threading
 NAMES = ("write", "pwrite", "fsync", "replace", "rename", "remove", "unlink", "truncate", "ftruncate", "close", "open")
 
 
-def install(at: int, after: bool) -> None:
+def install(at: int, after: bool, ops: tuple[str, ...] = NAMES) -> None:
     lock = threading.Lock()
     count = [0]
     pid = os.getpid()
@@ -46,12 +48,13 @@ def install(at: int, after: bool) -> None:
         call.__name__ = name
         return call
 
-    for name in NAMES:
+    for name in ops:
         setattr(os, name, wrap(name, getattr(os, name)))
 
 
 if __name__ == "__main__":
     if os.environ.get("CRASH_AT"):
-        install(int(os.environ["CRASH_AT"]), os.environ.get("CRASH_WHEN") == "after")
+        ops = tuple(os.environ.get("CRASH_OPS", "").split(",")) if os.environ.get("CRASH_OPS") else NAMES
+        install(int(os.environ["CRASH_AT"]), os.environ.get("CRASH_WHEN") == "after", ops)
     sys.argv[0] = "influxlite"
     runpy.run_module("influxlite", run_name="__main__", alter_sys=True)

@@ -183,7 +183,7 @@ class Writers:
 # --- starting and killing servers ---------------------------------------------------------------
 
 def spawn(data_dir, impl: str, env: dict, log=subprocess.DEVNULL, *, crash_at: int = 0,
-          crash_after: bool = False) -> tuple[subprocess.Popen, int]:
+          crash_after: bool = False, crash_ops: str = "") -> tuple[subprocess.Popen, int]:
     """``influxlite serve`` as tests/test_http_write.py's Server starts it, without waiting for
     it to listen (to kill it while it opens the data directory); with ``crash_at`` through
     tests/crash_at.py, which kills it at its ``crash_at``-th file operation. Returns the
@@ -197,7 +197,7 @@ def spawn(data_dir, impl: str, env: dict, log=subprocess.DEVNULL, *, crash_at: i
     full_env.update(env)
     main = ["-m", "influxlite"]
     if crash_at:
-        full_env.update(CRASH_AT=str(crash_at), CRASH_WHEN="after" if crash_after else "before")
+        full_env.update(CRASH_AT=str(crash_at), CRASH_WHEN="after" if crash_after else "before", CRASH_OPS=crash_ops)
         main = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "crash_at.py")]
     port = free_port()
     proc = subprocess.Popen([sys.executable, *main, "serve", "--bind", f"127.0.0.1:{port}",

@@ -49,7 +49,7 @@ ROUNDS_KILL = {"native": 30, "pure": 20}
 ROUNDS_AT = {"native": 24, "pure": 12}
 ROUNDS_SIGTERM = 4
 LOG_MAX = 1500  # the largest N of test_sigkill_at_file_operations
-SMALL_CACHE = {"INFLUXLITE_DATA_CACHE_SNAPSHOT_MEMORY_SIZE": "24k"}
+SMALL_CACHE = {"INFLUXLITE_DATA_CACHE_SNAPSHOT_MEMORY_SIZE": "8k"}
 
 
 def start_server(data_dir, impl: str, env: dict | None = None, *, prepare: bool = False) -> Server:
@@ -142,19 +142,24 @@ def test_sigkill_at_file_operations(tmp_path, impl):
     died, hits = [], []
     try:
         for n in range(ROUNDS_AT[impl]):
-            at = int(math.exp(rng.uniform(0, math.log(LOG_MAX))))
+            # odd rounds: the N-th rename or removal (write-outs, merges, manifests, WAL segments)
+            ops = "replace,rename,remove,unlink" if n % 2 else ""
+            # (about one such call every two batches, some when it opens)
+            at = int(math.exp(rng.uniform(0, math.log(12 if ops else LOG_MAX))))
             log_path = tmp_path / f"at-{n}.log"
             after = rng.random() < 0.5
             for _ in range(5):  # again while the chosen port was taken (see start_server)
                 with open(log_path, "wb") as log:
-                    proc, port = load.spawn(data_dir, impl, SMALL_CACHE, log, crash_at=at, crash_after=after)
+                    proc, port = load.spawn(data_dir, impl, SMALL_CACHE, log, crash_at=at, crash_after=after,
+                                            crash_ops=ops)
                 up = load.serving(proc, port)
                 if up or proc.returncode != 1 or not load.port_taken(log_path.read_text(errors="replace")):
                     break
             try:
                 if up:
                     target.serve(port)
-                    writers.wait_acks(rng.randint(1, 40), alive=lambda: proc.poll() is None)
+                    writers.wait_acks(rng.randint(30, 60) if ops else rng.randint(1, 40),
+                                      alive=lambda: proc.poll() is None)
             finally:
                 target.up.clear()
                 if proc.poll() is not None:

@@ -71,10 +71,8 @@ def make_dirs(path: str) -> None:
 def remove_tmp(path: str) -> None:
     """Removes the temporary file an ``atomic_write`` of ``path`` left when a crash cut it
     short (``path`` itself is then the old whole file, or absent); called on open."""
-    try:
+    if os.path.lexists(path + TMP_SUFFIX):
         os.remove(path + TMP_SUFFIX)
-    except FileNotFoundError:
-        pass
 
 
 def atomic_write(path: str, data: bytes | Callable[[str], None], *, sync: bool = True) -> None:
