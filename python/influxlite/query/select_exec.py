@@ -225,9 +225,22 @@ def _raw_sql(plan: Plan, scope: Scope, dims, where: str) -> tuple[str, int]:
     inner = (f"SELECT time, series_key, {', '.join(keys + exprs)}, {keep} AS __keep FROM scan WHERE {where}")
     by_key = sorted(range(len(dims)), key=lambda i: dims[i][0])
     order = ", ".join([f"d{i}" for i in by_key] + [f"time {direction}", "series_key"])
-    sql = (f"SELECT * EXCLUDE (__rn, series_key, __keep) FROM (SELECT *, {window} AS __rn FROM ({inner}) "
-           f"WHERE __keep) "
-           f"WHERE {limit} ORDER BY {order}")
+    if hi is None and not lo:  # no window needed: every kept row, in order
+        return f"SELECT * EXCLUDE (series_key, __keep) FROM ({inner}) WHERE __keep ORDER BY {order}", len(dims)
+    if hi is None:
+        sql = (f"SELECT * EXCLUDE (__rn, series_key, __keep) FROM (SELECT *, {window} AS __rn FROM ({inner}) "
+               f"WHERE __keep) "
+               f"WHERE {limit} ORDER BY {order}")
+        return sql, len(dims)
+    # With a LIMIT, the window (slow on many rows) only sees each group's rows from its hi-th time
+    # on: ``__c``, the hi-th largest (DESC) or smallest time of the group, counted with repeats.
+    pick, cmp = ("max", ">=") if plan.ascending is False else ("min", "<=")
+    cut = (f"SELECT {part + ', ' if part else ''}list_last({pick}(time, {hi})) AS __c FROM base"
+           + (f" GROUP BY {part}" if part else ""))
+    join = f"JOIN cut USING ({part})" if part else "CROSS JOIN cut"
+    sql = (f"WITH base AS MATERIALIZED (SELECT * FROM ({inner}) WHERE __keep), cut AS ({cut}) "
+           f"SELECT * EXCLUDE (__rn, series_key, __keep, __c) FROM (SELECT *, {window} AS __rn FROM base "
+           f"{join} WHERE time {cmp} __c) WHERE {limit} ORDER BY {order}")
     return sql, len(dims)
 
 
