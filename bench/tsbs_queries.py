@@ -336,6 +336,66 @@ def report(results: dict[str, list[dict]], log) -> dict:
     return {"rows": rows, "geomean": geo, "differences": diffs}
 
 
+# --- the big scan: peak RSS against the data size ------------------------------------------------
+
+SCAN_QUERIES = ("SELECT count(usage_user) FROM cpu", "SELECT mean(usage_user) FROM cpu GROUP BY time(1h)")
+
+
+def write_in_process(data: pathlib.Path, points: int, hosts: int, log) -> None:
+    """``points`` points of ``cpu,hostname=host_<i> usage_user=..,usage_system=..`` (10 s apart per
+    host, from START) through ``Engine.write_points`` in batches of 50,000; closing the engine
+    compacts every shard into Parquet."""
+    from influxlite import parse_points
+    from influxlite.engine import Engine
+
+    values = [f"{(i * 7919 % 10007) / 100.07!r}" for i in range(1009)]
+    prefixes = [f"cpu,hostname=host_{h} usage_user=" for h in range(hosts)]
+    t0 = time.perf_counter()
+    with Engine(data, retention_check_interval=0) as engine:
+        engine.meta.create_database(DB)
+        steps_per_batch = 50_000 // hosts
+        for s0 in range(0, points // hosts, steps_per_batch):
+            lines = []
+            for s in range(s0, min(s0 + steps_per_batch, points // hosts)):
+                ts = f" {START + s * STEP}"
+                for h in range(hosts):
+                    v = values[(s * 31 + h) % 1009]
+                    lines.append(f"{prefixes[h]}{v},usage_system={values[(s + h * 17) % 1009]}{ts}")
+            engine.write_points(DB, None, parse_points("\n".join(lines).encode(), "s"))
+    log(f"  wrote {points:,} points in-process in {time.perf_counter() - t0:.1f} s")
+
+
+def scan_rss(sizes: list[int], hosts: int, work: pathlib.Path, max_wait: float, log) -> list[dict]:
+    from test_http_write import Server
+
+    out = []
+    for points in sizes:
+        data = work / f"scan-{points}"
+        shutil.rmtree(data, ignore_errors=True)
+        log(f"scan over {points:,} points:")
+        write_in_process(data, points, hosts, log)
+        srv = Server(data, "native", prepare=False)
+        try:
+            row = {"points": points, "days": round(points / hosts * STEP / 86400, 1),
+                   "parquet_mb": round(sum(f.stat().st_size for f in data.rglob("*.parquet")) / 1e6, 1),
+                   "rss_idle_kib": vm_hwm_kib(srv.proc.pid)}
+            with quiet_machine(max_wait, log) as info:
+                for q in SCAN_QUERIES:
+                    t0 = time.perf_counter()
+                    status, body = post(srv.port, "/query", {"db": DB, "q": q}, method="GET")
+                    secs = time.perf_counter() - t0
+                    if status != 200 or b'"error"' in body:
+                        raise RuntimeError(f"{q}: {status} {body[:300]!r}")
+                    row[q] = {"s": round(secs, 2), "points_per_s": round(points / secs), "answer": body[:120].decode()}
+                    log(f"  {q}: {secs:.2f} s ({points / secs:,.0f} points/s), VmHWM {vm_hwm_kib(srv.proc.pid):,} KiB")
+            row.update(info, vm_hwm_kib=vm_hwm_kib(srv.proc.pid))
+        finally:
+            srv.stop()
+        shutil.rmtree(data, ignore_errors=True)
+        out.append(row)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hosts", type=int, default=100)
@@ -348,8 +408,15 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated query types")
     ap.add_argument("--json", type=pathlib.Path)
     ap.add_argument("--workdir", type=pathlib.Path)
+    ap.add_argument("--scan-rss", default="", help="instead: comma-separated point counts for the big scan")
     args = ap.parse_args(argv)
     log = lambda s: print(s, flush=True)  # noqa: E731
+    if args.scan_rss:
+        work = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="tsbs-"))
+        rows = scan_rss([int(x) for x in args.scan_rss.split(",")], args.hosts, work, args.max_wait, log)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return 0
 
     work = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="tsbs-"))
     work.mkdir(parents=True, exist_ok=True)
