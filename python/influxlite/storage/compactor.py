@@ -106,7 +106,7 @@ class Compactor:
         rel = os.path.join("parquet", parquet.dir_name(m), f"{fid:08d}.parquet")
         path = os.path.join(s.path, rel)
         make_dirs(os.path.dirname(path))
-        table = parquet.add_tags(table, s.series_file.series_key)
+        table = parquet.add_tags(table, s.series_file.series_key, s.series_file.invert)
         info = parquet.write(path, table, m, s.fields.types(m), sync=s._sync)
         s.stats["files_written"] += 1
         return FileInfo(fid, m, rel, level, seq_min, seq_max, info["rows"], info["min_time"], info["max_time"],

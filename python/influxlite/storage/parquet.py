@@ -35,34 +35,58 @@ COMPRESSION = "zstd"
 ROW_GROUP_SIZE = 1 << 17
 measurement_from_dir = name_from_dir
 __all__ = ["dir_name", "measurement_from_dir"]
-def add_tags(table: pa.Table, series_key_of) -> pa.Table:
-    """Adds a dictionary-encoded column per tag key (values from each row's series key)."""
+def add_tags(table: pa.Table, series_key_of, invert=None) -> pa.Table:
+    """Adds a dictionary-encoded column per tag key (values from each row's series key).
+    ``invert`` (``SeriesFile.invert``): the tags of every series in one native call, instead
+    of a key lookup and parse per series (the write-out's cost when every series is new)."""
     if table.num_rows == 0:
         return table
     series = table.column("series_id").combine_chunks()
     unique = pc.unique(series)
-    tags_by_series = []
-    keys: list[bytes] = []
-    for sid in unique.to_pylist():
-        key = series_key_of(sid)
-        tags = dict(parse_series_key(key)[1]) if key else {}
-        tags_by_series.append(tags)
-        for k in tags:
-            if k not in keys:
-                keys.append(k)
-    keys.sort()
+    ids = unique.to_pylist()
+    by_key = _tags_inverted(ids, invert) if invert is not None else _tags_by_key(ids, series_key_of)
     positions = pc.index_in(series, value_set=unique)  # an Array: from_arrays needs no Python loop
     field_cols = table.column_names[2:]
     tag_cols = []
-    for k in keys:
+    for k in sorted(by_key):
         name = k.decode("utf-8", "surrogateescape")
         if name in field_cols or name in ("time", "series_id"):
             name += "::tag"
-        values = pa.array([t.get(k, b"").decode("utf-8", "surrogateescape") or None for t in tags_by_series],
-                          pa.string())
+        values = pa.array(by_key[k], pa.string())
         table = table.append_column(name, pa.DictionaryArray.from_arrays(positions, values))
         tag_cols.append(name)
     return table.select(["time", "series_id", *tag_cols, *field_cols])  # tags before fields
+
+
+def _tags_by_key(ids: list[int], series_key_of) -> dict[bytes, list]:
+    """Per tag key, each series' value (None where it has none), in the order of ``ids``."""
+    by_key: dict[bytes, list] = {}
+    for i, sid in enumerate(ids):
+        key = series_key_of(sid)
+        for k, v in (parse_series_key(key)[1] if key else ()):
+            if k not in by_key:
+                by_key[k] = [None] * len(ids)
+            by_key[k][i] = v.decode("utf-8", "surrogateescape") or None
+    return by_key
+
+
+def _tags_inverted(ids: list[int], invert) -> dict[bytes, list]:
+    """As ``_tags_by_key``, from ``invert(ids)``: ``[(name, ids, [(tag key, [(value, ids)])])]``."""
+    place = {sid: i for i, sid in enumerate(ids)}
+    by_key: dict[bytes, list] = {}
+    for _name, _ids, tags in invert(ids):
+        for k, values in tags:
+            column = by_key.get(k)
+            if column is None:
+                column = by_key[k] = [None] * len(ids)
+            for v, vids in values:
+                text = v.decode("utf-8", "surrogateescape") or None
+                if isinstance(vids, int):
+                    column[place[vids]] = text
+                else:
+                    for sid in vids:
+                        column[place[sid]] = text
+    return by_key
 
 
 def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[bytes, str], *,
