@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import threading
 import zlib
 
 import pyarrow as pa
@@ -173,12 +174,13 @@ def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None =
 def _read(path: str, series_ids, tmin, tmax, columns) -> pa.Table:
     ids = None if series_ids is None else sorted(series_ids)
     with open(path, "rb") as f:
-        pf = pq.ParquetFile(f, page_checksum_verification=True)
+        meta, bounds = _footer(f, path)
+        pf = pq.ParquetFile(f, metadata=meta, page_checksum_verification=True)
         cols = [fld.name for fld in pf.schema_arrow if not pa.types.is_dictionary(fld.type)]
         if columns is not None:
             wanted = set(columns)
             cols = [c for c in cols if c in ("time", "series_id") or c in wanted]
-        groups = _row_groups(pf.metadata, ids, tmin, tmax)
+        groups = _row_groups(bounds, ids, tmin, tmax)
         if len(groups) == pf.metadata.num_row_groups:
             t = pf.read(columns=cols)
         elif groups:
@@ -199,22 +201,53 @@ def _read(path: str, series_ids, tmin, tmax, columns) -> pa.Table:
     return t
 
 
-def _row_groups(meta, ids, tmin, tmax) -> list[int]:
-    """The row groups that may hold a wanted row, by their time and series id statistics."""
+# Footers of files read lately, keyed by path and the open file's identity (device, inode, size,
+# mtime): a file is never rewritten in place, so a query does not parse the same footer again.
+_FOOTERS: dict[tuple, tuple] = {}
+_FOOTERS_MAX = 256
+_footers_lock = threading.Lock()
+
+
+def _footer(f, path: str) -> tuple:
+    """(FileMetaData, per row group (time min, max, series id min, max), None where unknown)."""
+    st = os.fstat(f.fileno())
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _footers_lock:
+        got = _FOOTERS.get(key)
+    if got is None:
+        meta = pq.read_metadata(f)
+        f.seek(0)
+        got = (meta, _group_bounds(meta))
+        with _footers_lock:
+            while len(_FOOTERS) >= _FOOTERS_MAX:
+                del _FOOTERS[next(iter(_FOOTERS))]
+            _FOOTERS[key] = got
+    return got
+
+
+def _group_bounds(meta) -> list[tuple]:
     names = [meta.schema.column(i).name for i in range(meta.num_columns)]
     it, isid = names.index("time"), names.index("series_id")
     out = []
     for g in range(meta.num_row_groups):
         rg = meta.row_group(g)
         ts, ss = rg.column(it).statistics, rg.column(isid).statistics
-        if ts is not None and ts.has_min_max:
-            lo, hi = ts.min_raw, ts.max_raw
-            if (tmin is not None and hi < tmin) or (tmax is not None and lo > tmax):
+        t = (ts.min_raw, ts.max_raw) if ts is not None and ts.has_min_max else (None, None)
+        i = (ss.min_raw, ss.max_raw) if ss is not None and ss.has_min_max else (None, None)
+        out.append(t + i)
+    return out
+
+
+def _row_groups(bounds, ids, tmin, tmax) -> list[int]:
+    """The row groups that may hold a wanted row, by their time and series id statistics."""
+    out = []
+    for g, (tlo, thi, lo, hi) in enumerate(bounds):
+        if tlo is not None:
+            if (tmin is not None and thi < tmin) or (tmax is not None and tlo > tmax):
                 continue
-        if ids is not None and ss is not None and ss.has_min_max:
+        if ids is not None and lo is not None:
             if not ids:
                 continue
-            lo, hi = ss.min_raw, ss.max_raw
             if lo < 0 or hi < 0:  # uint64 statistics read back signed: no pruning
                 out.append(g)
                 continue
