@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 
 __all__ = ["UnsupportedValueError", "encode_value", "format_time_rfc3339", "format_time_rfc3339nano",
            "make_result", "make_row", "to_json"]
@@ -36,8 +37,15 @@ def encode_string(s: str) -> str:
     return '"' + _NEEDS_ESCAPE.sub(_escape_char, s) + '"'
 
 
+# Tag values, column names and times repeat from row to row: each encoded once.
+_encode_string_cached = lru_cache(maxsize=1 << 14)(encode_string)
+
+
 def encode_float(f: float) -> str:
     """Go's float64 JSON form (encoding/json floatEncoder)."""
+    if 1e-4 <= f < 1e16 or -1e16 < f <= -1e-4:  # where Python's repr has no exponent: Go's form
+        s = repr(f)
+        return s[:-2] if s.endswith(".0") else s
     if math.isnan(f):
         return "null"  # InfluxDB turns NaN into a missing value before encoding
     if math.isinf(f):
@@ -67,6 +75,13 @@ def _plain(f: float) -> str:
 
 
 def encode_value(v) -> str:
+    t = type(v)  # the common types first, by identity
+    if t is float:
+        return encode_float(v)
+    if t is str:
+        return _encode_string_cached(v) if len(v) <= 64 else encode_string(v)
+    if t is list:
+        return "[" + ",".join([encode_value(x) for x in v]) + "]"
     if v is None:
         return "null"
     if v is True:
