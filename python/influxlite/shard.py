@@ -207,10 +207,20 @@ class Shard:
         self._check_writable()
         self._apply_backpressure()
         backend = _backend.backend
+        parts = len(self.index.partitions)
+        # The shard pass (checks and decoding; Rust, without the GIL) runs before the lock, so
+        # concurrent writers do it side by side, against the field types of that moment; it is
+        # redone under the lock when it would add fields or the types changed meanwhile (first
+        # writer wins, as before).
+        version, known = self.fields.known_at()
+        early = backend.shard_prepare(batch._raw, sel, known, parts)
         with self._write_lock:
             sel, limit_reason, limit_dropped = self._apply_limits(batch, sel)
-            prepared, new_fields, reason, dropped = backend.shard_prepare(
-                batch._raw, sel, self.fields.known(), len(self.index.partitions))
+            if not limit_dropped and not early[1] and self.fields.version == version:
+                prepared, new_fields, reason, dropped = early
+            else:
+                prepared, new_fields, reason, dropped = backend.shard_prepare(
+                    batch._raw, sel, self.fields.known(), parts)
             if limit_dropped:  # a field type conflict's reason wins, as InfluxDB checks fields after series
                 reason, dropped = reason or limit_reason, dropped + limit_dropped
             if not len(prepared):
@@ -271,10 +281,10 @@ class Shard:
             raise ShardError(self.wal.failed)
 
     def memory_size(self) -> int:
-        """Bytes held by the cache and the caches being written out."""
-        with self._write_lock:
-            caches = [self.cache] + ([self._pending.cache] if self._pending else [])
-        return sum(c.size for c in caches)
+        """Bytes held by the cache and the caches being written out (read without the write
+        lock: every write asks, and a moment's staleness only delays backpressure by a write)."""
+        pending = self._pending
+        return self.cache.size + (pending.cache.size if pending else 0)
 
     def _apply_backpressure(self) -> None:
         """Waits while the caches hold more than ``cache_max_memory_size`` and the write-out

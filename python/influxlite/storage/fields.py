@@ -43,6 +43,7 @@ class FieldRegistry:
         self.read_only = read_only
         self._lock = threading.Lock()
         self._types: dict[bytes, dict[bytes, str]] = {}
+        self.version = 0  # bumped by every change: a snapshot taken at an older version is stale
         if os.path.exists(path):
             self._types = load(path)
 
@@ -50,6 +51,11 @@ class FieldRegistry:
         """measurement -> field -> type (a snapshot)."""
         with self._lock:
             return {m: dict(f) for m, f in self._types.items()}
+
+    def known_at(self) -> tuple[int, dict[bytes, dict[bytes, str]]]:
+        """(version, snapshot), taken together."""
+        with self._lock:
+            return self.version, {m: dict(f) for m, f in self._types.items()}
 
     def types(self, measurement: bytes) -> dict[bytes, str]:
         with self._lock:
@@ -63,6 +69,7 @@ class FieldRegistry:
         """Forgets a dropped measurement's fields (new writes may give them any type)."""
         with self._lock:
             if self._types.pop(measurement, None) is not None:
+                self.version += 1
                 self._save()
 
     def add(self, new: list[tuple[bytes, bytes, str]]) -> None:
@@ -75,6 +82,7 @@ class FieldRegistry:
                     fields[f] = t
                     changed = True
             if changed:
+                self.version += 1
                 self._save()
 
     def _save(self) -> None:
