@@ -15,8 +15,9 @@ files and caches are merged with the newest value per (series, time, field) winn
 tombstones applied (``Shard.read``); only the requested field columns are read, and row groups
 outside the time range or the series set are skipped by their statistics.
 
-Memory: a shard is read ``SERIES_PER_READ`` series at a time and handed out in batches of at
-most ``BATCH_ROWS`` rows, so what is held is one such slice, not the whole result. Batches come
+Memory: a shard is read ``SERIES_PER_READ`` series at a time, fewer where the shard's files hold
+more than ``ROWS_PER_READ`` rows for that many series, and handed out in batches of at most
+``BATCH_ROWS`` rows, so what is held is one such slice, not the whole result or shard. Batches come
 shard by shard (shards in time order), each shard's rows sorted by series id, then time.
 """
 
@@ -31,6 +32,7 @@ __all__ = ["scan", "unified_field_types", "BATCH_ROWS", "SERIES_PER_READ"]
 
 BATCH_ROWS = 1 << 16
 SERIES_PER_READ = 4096
+ROWS_PER_READ = 1 << 19
 _NUMERIC = ("float", "integer", "unsigned")
 # Tag and series-key columns: one value per series, indexed per row (no string copied per point).
 _TAG = pa.dictionary(pa.int32(), pa.string())
@@ -90,8 +92,22 @@ def _chunks(shard, measurement: bytes, ids):
     if ids is None:
         ids = shard.index.measurement_series_ids(measurement)
     ordered = sorted(ids)
-    for i in range(0, len(ordered), SERIES_PER_READ):
-        yield ordered[i:i + SERIES_PER_READ]
+    step = _series_per_read(shard, measurement, len(ordered))
+    for i in range(0, len(ordered), step):
+        yield ordered[i:i + step]
+
+
+def _series_per_read(shard, measurement: bytes, wanted: int) -> int:
+    """How many series one ``Shard.read`` takes: at most ``SERIES_PER_READ``, and few enough that
+    their rows (the measurement's Parquet rows shared evenly among its series) stay near
+    ``ROWS_PER_READ``: memory follows the read, not the shard's size."""
+    if wanted <= 1:
+        return SERIES_PER_READ
+    rows = sum(f.rows for f in shard.manifest.of(measurement))
+    if rows <= ROWS_PER_READ:
+        return SERIES_PER_READ
+    per_series = rows / max(1, len(shard.index.measurement_series_ids(measurement)))
+    return max(1, min(SERIES_PER_READ, int(ROWS_PER_READ // per_series)))
 
 
 def _conform(t: pa.Table, schema: pa.Schema, fields, tags: list[str], with_key: bool, series_file,
