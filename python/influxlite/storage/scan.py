@@ -32,7 +32,7 @@ __all__ = ["scan", "unified_field_types", "BATCH_ROWS", "SERIES_PER_READ"]
 
 BATCH_ROWS = 1 << 16
 SERIES_PER_READ = 4096
-ROWS_PER_READ = 1 << 19
+ROWS_PER_READ = 1 << 21
 _NUMERIC = ("float", "integer", "unsigned")
 # Tag and series-key columns: one value per series, indexed per row (no string copied per point).
 _TAG = pa.dictionary(pa.int32(), pa.string())
