@@ -20,20 +20,26 @@ from influxlite.shard import Shard
 T0 = 1_700_000_000_000_000_000
 
 
-@pytest.fixture
-def small_fs(tmp_path):
-    """A directory on a tmpfs of 24 MiB, unmounted afterwards."""
+def mounted_tmpfs(tmp_path, size: str):
+    """Yields a directory on a tmpfs of ``size`` (``mount -o size=``), unmounted afterwards;
+    skips the test where mounting is not allowed."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     mnt = tmp_path / f"fs-{uuid.uuid4().hex[:8]}"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace').strip()}")
     try:
         yield mnt
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A directory on a tmpfs of 24 MiB, unmounted afterwards."""
+    yield from mounted_tmpfs(tmp_path, "24m")
 
 
 def _fill(path, leave: int) -> None:

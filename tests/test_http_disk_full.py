@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import subprocess
 import urllib.parse
-import uuid
 
 import pytest
 
 from record_http_disk_full import FIXTURE, FREE, body, fill
+from test_disk_full import mounted_tmpfs
 from test_http_write import Server, header, request
 
 RECORDED = json.loads(FIXTURE.read_text())
@@ -31,17 +30,7 @@ RECORDED = json.loads(FIXTURE.read_text())
 @pytest.fixture
 def small_fs(tmp_path):
     """A directory on an 8 MiB tmpfs, unmounted afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mnt = tmp_path / f"fs-{uuid.uuid4().hex[:8]}"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace').strip()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=True)
+    yield from mounted_tmpfs(tmp_path, "8m")
 
 
 def _counts(port: int) -> dict[int, int]:

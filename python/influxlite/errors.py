@@ -1,6 +1,30 @@
-"""Exceptions shared by both implementations (the Rust module raises these same classes)."""
+"""Exceptions shared by both implementations (the Rust module raises these same classes), and
+Go's ``%q``, which InfluxDB's error texts quote names with."""
 
 from __future__ import annotations
+
+
+def go_quote(s: str) -> str:
+    """The inside of Go's ``%q`` for ordinary text: backslashes and quotes escaped, control
+    characters as Go escapes them, an undecodable byte (surrogateescape) as ``\\xNN``."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\x{o:02x}")
+        elif 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class InfluxliteError(Exception):

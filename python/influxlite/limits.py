@@ -30,27 +30,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _backend
+from .errors import go_quote
 
 __all__ = ["SeriesLimits"]
 
 
 def _go_quote(b: bytes) -> str:
-    """Go's %q of a byte string (printable ASCII kept, the rest escaped)."""
-    out = []
-    for ch in b.decode("utf-8", "replace"):
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    """Go's %q of a byte string, as the limit texts print tag keys and values."""
+    return '"' + go_quote(b.decode("utf-8", "replace")) + '"'
 
 
 def _u32_bytes(arr) -> bytes:

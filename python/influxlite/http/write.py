@@ -14,6 +14,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 
+from ..errors import go_quote
 from ..coordinator import PartialWriteError, WriteError, parse_consistency
 from ..meta import DatabaseNotFoundError
 from ..meta.errors import MetaError
@@ -140,7 +141,7 @@ class WriteHandler:
         out = Outcome()
         precision = req.query.get("precision", "")
         if precision not in V1_PRECISIONS:
-            out.error(400, f'invalid precision "{_go_quote(precision)}" (use n, u, ms, s, m or h)')
+            out.error(400, f'invalid precision "{go_quote(precision)}" (use n, u, ms, s, m or h)')
         if self.throttle is None:
             return await self.serve(out, req.query.get("db", ""), req.query.get("rp", ""), precision, req, receive)
         # InfluxDB 1.8's Throttler: a place in the queue (max-enqueued-write-limit) or 503 at
@@ -173,14 +174,14 @@ class WriteHandler:
         elif precision == "us":
             precision = "u"
         elif precision not in ("ms", "s", ""):
-            out.error(400, f'invalid precision "{_go_quote(precision)}" (use ns, us, ms or s)')
+            out.error(400, f'invalid precision "{go_quote(precision)}" (use ns, us, ms or s)')
         bucket = req.query.get("bucket", "")
         db, slash, rp = bucket.partition("/")
         if not slash and not db:
-            return out.error(404, f'bucket name "{_go_quote(bucket)}" is missing a slash; not in '
+            return out.error(404, f'bucket name "{go_quote(bucket)}" is missing a slash; not in '
                                   f'"database/retention-policy" format')
         if slash and not db:
-            return out.error(404, f'bucket name "{_go_quote(bucket)}" is in db/rp form but has an empty database')
+            return out.error(404, f'bucket name "{go_quote(bucket)}" is in db/rp form but has an empty database')
         return await self.serve(out, db, rp, precision, req, receive)
 
     # --- serveWrite --------------------------------------------------------------------------
@@ -198,13 +199,13 @@ class WriteHandler:
         if not db:
             return out.error(400, "database is required")
         if self.engine.meta.database(db) is None:
-            return out.error(404, f'database not found: "{_go_quote(db)}"')
+            return out.error(404, f'database not found: "{go_quote(db)}"')
         if req.auth_enabled:  # [http] auth-enabled: the user the server authenticated (or None)
             if req.user is None:
-                return out.error(403, f'user is required to write to database "{_go_quote(db)}"')
+                return out.error(403, f'user is required to write to database "{go_quote(db)}"')
             if not req.user.authorize_database("WRITE", db):
-                return out.error(403, f'"{_go_quote(req.user.name)}" user is not authorized to write to database '
-                                      f'"{_go_quote(db)}"')
+                return out.error(403, f'"{go_quote(req.user.name)}" user is not authorized to write to database '
+                                      f'"{go_quote(db)}"')
         limit = self.config.max_body_size
         length = req.content_length
         if length is not None and length > 0 and limit > 0 and length > limit:
@@ -303,26 +304,3 @@ async def _drain(receive, limit: int) -> None:
         if msg["type"] == "http.disconnect" or not msg.get("more_body"):
             return
         size += len(msg.get("body", b""))
-
-
-def _go_quote(s: str) -> str:
-    """The inside of Go's ``%q`` for ordinary text: backslashes and quotes escaped,
-    control characters as Go escapes them."""
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0xDC80 <= o <= 0xDCFF:  # an undecodable byte (surrogateescape)
-            out.append(f"\\x{o - 0xDC00:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
