@@ -10,7 +10,6 @@ import pyarrow as pa
 
 from . import ast_select as S
 from .ast_expr import DataType, VarRef
-from .results import StatementError
 
 __all__ = ["materialize", "subquery_reader"]
 
@@ -40,8 +39,6 @@ def _type_of(values: list) -> str | None:
 def materialize(ctx, sub: S.SubQuery, tmin: int, tmax: int, run, source_cls) -> list:
     """The inner statement's series as sources (``source_cls``) with a ``table``."""
     inner = sub.statement
-    if inner.sort_fields and outer_desc_mismatch(inner, ctx):
-        raise StatementError("subqueries must be ordered in the same direction as the query itself")
     plan, rows = run(ctx, inner, (tmin, tmax))
     tag_columns = set() if plan is None or plan.aggregate else {
         f.expr.val for f in plan.fields if isinstance(f.expr, VarRef) and not f.alias and any(
@@ -66,11 +63,6 @@ def merge_sources(a, b):
     b.tag_keys = a.tag_keys | b.tag_keys
     b.hidden_tags = a.hidden_tags | b.hidden_tags
     return b
-
-
-def outer_desc_mismatch(inner: S.SelectStatement, ctx) -> bool:
-    outer = getattr(ctx, "outer_ascending", None)
-    return outer is not None and inner.time_ascending() != outer
 
 
 def _source(ctx, name: str, series: list[dict], source_cls, tag_columns: set):
