@@ -182,11 +182,52 @@ def test_idle_connections_and_concurrent_writers(tmp_path, impl):
         idle = []
         assert request(server.port, "POST", "/write?db=db", b"load,w=after v=1i %d\n" % T)["status"] == 204
         assert _count(server.port, "load") == WRITERS * WRITES_EACH * POINTS + 2
-        # Threads come from bounded pools only (HTTP: max(2, CPUs), points writer: 8, fsync: 8),
-        # not one per connection or request (1,000 connections, 200+ writes here).
+        # Threads come from bounded pools only (HTTP and queries: max(2, CPUs) each, points
+        # writer: 8, fsync: 8, DuckDB: 1), not one per connection or request (1,000 connections,
+        # 200+ writes here).
         threads_after = _status(pid, "Threads")
-        assert threads_after <= threads_before + 16 + max(2, os.cpu_count() or 2), (threads_before, threads_after)
+        assert threads_after <= threads_before + 17 + 2 * max(2, os.cpu_count() or 2), (threads_before, threads_after)
     finally:
         for s in idle:
             s.close()
+        assert server.stop() == 0, server.output()
+
+
+def _nice_values(pid: int) -> dict[int, int]:
+    """Each thread's nice value (field 19 of /proc/PID/task/TID/stat)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue
+        out[int(tid)] = int(stat[stat.rindex(")") + 2:].split()[16])
+    return out
+
+
+def test_queries_run_below_the_writes_priority(tmp_path, impl):
+    """A heavy query must not starve writes of the CPU: queries (and DuckDB's workers they
+    start) run in threads of their own at a higher nice value; the event loop and the write
+    path stay at the process's own priority."""
+    server = Server(tmp_path / "data", impl, {"INFLUXLITE_HTTP_LOG_ENABLED": "false",
+                                              "INFLUXLITE_CONTINUOUS_QUERIES_ENABLED": "false"})
+    pid = server.proc.pid
+    try:
+        before = _nice_values(pid)  # (the continuous querier, off here, runs at 10 too)
+        assert set(before.values()) == {0}, before
+        body = b"".join(b"m,h=h%d v=%di %d\n" % (i % 7, i, T + i) for i in range(1000))
+        assert request(server.port, "POST", "/write?db=db", body)["status"] == 204
+        assert _count(server.port, "m") == 1000
+        after = _nice_values(pid)
+        lowered = {tid for tid, nice in after.items() if nice == 10}
+        # the query's thread and at least one DuckDB worker started from it
+        assert len(lowered) >= 2 and pid not in lowered, after
+        assert set(after.values()) == {0, 10}, after
+        _warm_pools(server.port)  # threads the writes start now run at the process's priority
+        now = _nice_values(pid)
+        assert all(now[tid] == 0 for tid in set(now) - set(after)), (after, now)
+        assert request(server.port, "POST", "/write?db=db", b"m,h=x v=1i %d\n" % (T - 1))["status"] == 204
+        assert _count(server.port, "m") == 1001
+    finally:
         assert server.stop() == 0, server.output()

@@ -434,9 +434,10 @@ class Shard:
 
     # --- reads -------------------------------------------------------------------------------
 
-    def read_file(self, f: FileInfo, ids=None, tmin=None, tmax=None, tombstones=None, columns=None) -> pa.Table:
+    def read_file(self, f: FileInfo, ids=None, tmin=None, tmax=None, tombstones=None, columns=None,
+                  threads: bool = True) -> pa.Table:
         """A Parquet file's rows, less what the tombstones that apply to it delete."""
-        t = parquet.read(os.path.join(self.path, f.path), ids, tmin, tmax, columns)
+        t = parquet.read(os.path.join(self.path, f.path), ids, tmin, tmax, columns, threads)
         for tomb in self.manifest.tombstones if tombstones is None else tombstones:
             if not tomb.applies_to(f) or t.num_rows == 0:
                 continue
@@ -458,7 +459,8 @@ class Shard:
         """The points of a measurement (optionally only some series, times in [tmin, tmax]),
         sorted by series id and time, newest write winning per field: a pyarrow Table with
         ``time``, ``series_id`` and one column per field (only those of ``columns``, field
-        column names, when given). A row whose read fields are all null is kept."""
+        column names, when given). A row whose read fields are all null is kept. Everything runs
+        in the calling thread (no Arrow pool): a query thread's lower priority covers its reads."""
         m = _raw(measurement)
         types = self.field_types(m)
         if columns is not None:
@@ -473,7 +475,7 @@ class Shard:
                 files = [f for f in self.manifest.of(m) if f.max_time >= tmin and f.min_time <= tmax]
                 tombs = list(self.manifest.tombstones)
             try:
-                tables = [self.read_file(f, ids, *bounded, tombs, columns) for f in files]
+                tables = [self.read_file(f, ids, *bounded, tombs, columns, threads=False) for f in files]
                 break
             except FileNotFoundError:
                 continue  # a merge removed a file after we listed it; its rows are in the new one

@@ -5,6 +5,10 @@ a raw ASGI callable, no framework. Everything per point runs in Rust; parsing an
 write run in a thread pool, so both cores work while the event loop keeps accepting. Each
 response leaves in one ``write`` on a TCP_NODELAY socket.
 
+Queries run in a pool of their own whose threads (and the DuckDB workers they start) run at a
+lower CPU priority (``query.limits.QUERY_NICE``): a heavy query takes the CPU writes leave over, so it can
+neither hold the writes' threads nor starve them of the cores (issue 10, overload).
+
 Lifecycle: the engine is opened before the socket is bound (a locked data directory fails at
 once); on SIGINT or SIGTERM the server stops accepting, lets the writes in flight finish and
 answer, then closes the engine (which compacts the shards and releases the data-directory lock)
@@ -27,6 +31,7 @@ from urllib.parse import parse_qsl
 
 from .auth import AUTHENTICATED_PATHS, AuthenticationError, Authenticator, basic_auth, redact_query
 from . import debug
+from ..query.limits import lower_thread_priority
 from ..stats import registry
 from .query import QueryHandler
 from .write import Outcome, WriteHandler, _read_body
@@ -115,6 +120,8 @@ class App:
         self.config = config
         self.executor = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                            thread_name_prefix="influxlite-http")
+        self.query_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                                             thread_name_prefix="influxlite-query", initializer=lower_thread_priority)
         self.writes: WriteHandler | None = None
         self.log = log if log is not None else sys.stderr
         self.stats = registry.register(debug.httpd_statistic(config))
@@ -136,7 +143,7 @@ class App:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
                     self.writes = WriteHandler(self.engine, self.config, self.executor, stats=self.stats)
-                    self.queries = QueryHandler(self.engine, self.executor, _read_body,
+                    self.queries = QueryHandler(self.engine, self.query_pool, _read_body,
                                                 self.config.query_limits())
                     await send({"type": "lifespan.startup.complete"})
                 elif msg["type"] == "lifespan.shutdown":
@@ -259,6 +266,7 @@ class App:
 
     def close(self) -> None:
         registry.unregister(self.stats)
+        self.query_pool.shutdown(wait=True)
         self.executor.shutdown(wait=True)
 
 

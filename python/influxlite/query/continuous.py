@@ -31,6 +31,7 @@ import time
 from . import ast_statements as A
 from .ast_expr import BinaryExpr, ParenExpr, TimeLiteral, VarRef, format_time_rfc3339nano
 from .executor import QueryExecutor
+from .limits import lower_thread_priority
 from .parser import parse_statement
 from .timerange import condition_expr
 from .tokens import Tok
@@ -104,6 +105,7 @@ class ContinuousQuerier:
         registry.unregister(self.stats)
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while not self._stop.wait(self.run_interval):
             try:
                 self.run_continuous_queries(time.time_ns())

@@ -8,17 +8,33 @@ InfluxDB's text once the statement was killed (``query interrupted``), ran past
 points (``max-select-point limit exceeed: (N/L)``, InfluxDB's spelling). InfluxDB checks the
 point count on a 1 s ticker, so a short query never trips it there; here every batch is checked.
 ``max-select-series`` and ``max-select-buckets`` are checked when the query is planned.
+
+Threads that run queries call ``lower_thread_priority()`` first: queries then take the CPU the
+writes leave over (the server's query pool, the continuous querier).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
 
 from .results import StatementError
 
-__all__ = ["QueryLimits", "Guard"]
+__all__ = ["QueryLimits", "Guard", "lower_thread_priority", "QUERY_NICE"]
+
+QUERY_NICE = 10
+
+
+def lower_thread_priority() -> None:
+    """Raises this thread's nice value to ``QUERY_NICE`` (Linux keeps one per thread; threads
+    it starts, DuckDB's workers among them, inherit it). Where that is not possible, nothing."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), QUERY_NICE))
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass(frozen=True)

@@ -157,21 +157,22 @@ def check_listed(path: str, size: int) -> None:
 
 
 def read(path: str, series_ids=None, tmin: int | None = None, tmax: int | None = None,
-         columns=None) -> pa.Table:
+         columns=None, threads: bool = True) -> pa.Table:
     """A file's rows (without tag columns), filtered by series and time; ``columns`` (field
     column names) limits what is read besides ``time`` and ``series_id``. Row groups whose
     statistics show they hold no wanted series or time are not read. The file is opened once
     and read through that descriptor, so a merge replacing or removing it meanwhile cannot mix
-    two versions (``FileNotFoundError`` if it was gone before it could be opened)."""
+    two versions (``FileNotFoundError`` if it was gone before it could be opened). Without
+    ``threads`` the columns are decoded in the calling thread only, not in Arrow's pool."""
     try:
-        return _read(path, series_ids, tmin, tmax, columns)
+        return _read(path, series_ids, tmin, tmax, columns, threads)
     except (FileNotFoundError, MemoryError):
         raise
     except (OSError, pa.ArrowException, ValueError, IndexError) as e:  # a page or footer that does not decode
         raise ParquetDamagedError(f"{path}: damaged Parquet file: {e}") from e
 
 
-def _read(path: str, series_ids, tmin, tmax, columns) -> pa.Table:
+def _read(path: str, series_ids, tmin, tmax, columns, threads: bool) -> pa.Table:
     ids = None if series_ids is None else sorted(series_ids)
     with open(path, "rb") as f:
         meta, bounds = _footer(f, path)
@@ -182,9 +183,9 @@ def _read(path: str, series_ids, tmin, tmax, columns) -> pa.Table:
             cols = [c for c in cols if c in ("time", "series_id") or c in wanted]
         groups = _row_groups(bounds, ids, tmin, tmax)
         if len(groups) == pf.metadata.num_row_groups:
-            t = pf.read(columns=cols)
+            t = pf.read(columns=cols, use_threads=threads)
         elif groups:
-            t = pf.read_row_groups(groups, columns=cols)
+            t = pf.read_row_groups(groups, columns=cols, use_threads=threads)
         else:
             return pf.schema_arrow.empty_table().select(cols)
     if tmin is not None or tmax is not None:
@@ -266,15 +267,17 @@ def merge(tables: list[pa.Table]) -> pa.Table:
         return pa.table({})
     if len(tables) == 1:
         return tables[0]
-    ranked = [t.append_column("__rank", pa.array([i] * t.num_rows, pa.int32())) for i, t in enumerate(tables)]
-    t = pa.concat_tables(ranked, promote_options="permissive")
-    t = t.sort_by([("series_id", "ascending"), ("time", "ascending"), ("__rank", "ascending")])
+    # Oldest first, then a stable sort (Arrow's is): equal (series, time) rows stay oldest
+    # first, so "last" below is the newest. (No per-row rank column: building one cost a
+    # Python list per row with the GIL held.)
+    t = pa.concat_tables(tables, promote_options="permissive")
+    t = t.sort_by([("series_id", "ascending"), ("time", "ascending")])
     sid, tm = t.column("series_id"), t.column("time")
     n = t.num_rows
     dup = pc.and_(pc.equal(sid.slice(1), sid.slice(0, n - 1)), pc.equal(tm.slice(1), tm.slice(0, n - 1)))
     if not pc.any(dup).as_py():
-        return t.drop_columns(["__rank"])
-    fields = [c for c in t.column_names if c not in ("time", "series_id", "__rank")]
+        return t
+    fields = [c for c in t.column_names if c not in ("time", "series_id")]
     grouped = t.group_by(["series_id", "time"], use_threads=False).aggregate(
         [(f, "last", pc.ScalarAggregateOptions(skip_nulls=True)) for f in fields])
     grouped = grouped.rename_columns([c[: -len("_last")] if c.endswith("_last") else c for c in grouped.column_names])
