@@ -28,7 +28,6 @@ import pyarrow.parquet as pq
 from .._fsync import atomic_write
 from ..pathnames import dir_name, name_from_dir
 from ..serieskey import parse_series_key
-from .arrow import TIME
 
 COMPRESSION = "zstd"
 # Rows per row group: small enough that a query for some series or a short time range skips
