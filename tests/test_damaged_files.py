@@ -1,7 +1,8 @@
 """Damaged files (issue 10, item 2): each kind of file the engine writes, truncated, with a byte
 flipped and with a 4 KiB page zeroed, in a data dir closed cleanly and in one copied while the
 engine was open (a crash). A torn tail of a log is cut back and the rest served; any other
-damage stops with an error naming the file; nothing is served wrong or deleted."""
+damage stops with an error naming the file; nothing is served wrong or deleted. Series segments
+are checked against the checkpoints of their sidecars (``0000.sum``)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def snapshot(d: str):
 
 KINDS = {
     "meta": lambda rel: rel == "meta/meta.json",
-    "series": lambda rel: rel.startswith("data/db/_series/"),
+    "series": lambda rel: rel.startswith("data/db/_series/") and not rel.endswith(".sum"),
+    "series_sum": lambda rel: rel.startswith("data/db/_series/") and rel.endswith(".sum"),
     "tsl": lambda rel: rel.endswith(".tsl"),
     "ilx": lambda rel: rel.endswith(".ilx"),
     "tsi_manifest": lambda rel: rel.endswith("/MANIFEST"),
@@ -79,6 +81,8 @@ def pick(d: str, kind: str) -> str:
     rels = [r for r in rels if KINDS[kind](r) and os.path.getsize(os.path.join(d, r))]
     if kind == "series":
         return max(rels, key=lambda r: len(_read(os.path.join(d, r)).rstrip(b"\0")))
+    if kind == "series_sum":  # the checksums of that segment
+        return pick(d, "series") + ".sum"
     return max(rels, key=lambda r: os.path.getsize(os.path.join(d, r)))
 
 
@@ -135,7 +139,10 @@ CASES = [(v, k, h, "error") for v in ("clean", "crash") for k in ("meta", "field
 CASES += [("clean", "ilx", h, "error") for h in ("truncate", "flip", "zero")]
 CASES += [("crash", "wal", "truncate", "torn"), ("crash", "wal", "flip", "error"), ("crash", "wal", "zero", "error")]
 CASES += [("crash", "tsl", "truncate", "torn"), ("crash", "tsl", "flip", "error")]
-CASES += [(v, "series", "zero", "error") for v in ("clean", "crash")]
+CASES += [(v, "series", h, "error") for v in ("clean", "crash") for h in ("truncate", "flip", "zero")]
+# A sidecar of checksums (one checkpoint here): a bad header stops; a bad last checkpoint is torn
+CASES += [(v, "series_sum", h, "torn") for v in ("clean", "crash") for h in ("truncate", "flip")]
+CASES += [(v, "series_sum", "zero", "error") for v in ("clean", "crash")]
 
 
 @pytest.mark.parametrize("variant,kind,how,expected", CASES)

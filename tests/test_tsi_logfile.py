@@ -34,7 +34,10 @@ def test_influxlite_writes_influxdbs_bytes(tmp_path):
                                    (tsi_oracle.FIXTURES / "deletes.txt").read_text())
     theirs = tsi_oracle.extract_fixture(tmp_path / "x")
     files = sorted(p.relative_to(theirs) for p in theirs.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+    mine = sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+    # InfluxDB's files, and beside each series segment its checksum sidecar (seriesfile_sum)
+    assert [p for p in mine if p.suffix != ".sum"] == files
+    assert [p.with_suffix("") for p in mine if p.suffix == ".sum"] == [p for p in files if p.parts[0] == "_series"]
     for rel in files:
         assert (ours / rel).read_bytes() == (theirs / rel).read_bytes(), rel
     assert tsi_oracle.dump(ours) == tsi_oracle.dump(theirs)

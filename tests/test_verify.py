@@ -3,6 +3,7 @@ a line naming the file on damage, 2 on a usage error; it changes no byte and no 
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -57,12 +58,20 @@ def test_clean_data_dir_passes_and_nothing_changes(bases, tmp_path_factory, tmp_
     ("clean", "fields", "zero", "damaged"),
     ("clean", "meta", "truncate", "damaged at offset"),
     ("crash", "tsi_manifest", "truncate", "damaged at offset"),
+    ("clean", "series", "flip", "checksum mismatch"),
+    ("crash", "series", "flip", "checksum mismatch"),
+    ("crash", "series", "zero", "invalid series segment"),  # a small segment: its header is in the page
+    ("crash", "series", "truncate", "cut short"),
+    ("clean", "series_sum", "zero", "bad header"),
 ])
 def test_damage_is_reported_and_nothing_changes(bases, tmp_path_factory, tmp_path, variant, kind, how, needle):
     base, _ = _base(bases, tmp_path_factory, variant)
     d = shutil.copytree(base, str(tmp_path / "d"))
     rel = pick(d, kind)
-    damage(os.path.join(d, rel), how)
+    target = os.path.join(d, rel)
+    with open(target, "rb") as f:  # a preallocated series segment: damage inside its entries
+        data_end = len(f.read().rstrip(b"\0")) if kind == "series" else None
+    damage(target, how, data_end=data_end)
     before = _state(d)
     report = verify(d)
     assert report.damaged()
@@ -71,17 +80,38 @@ def test_damage_is_reported_and_nothing_changes(bases, tmp_path_factory, tmp_pat
     assert _state(d) == before
 
 
-def test_series_file_cut_short_is_caught_by_cross_reference(bases, tmp_path_factory, tmp_path):
-    """A series segment truncated inside its entries loses keys the index and files still use."""
+@pytest.mark.parametrize("checked", [True, False])
+def test_series_file_cut_short(bases, tmp_path_factory, tmp_path, checked):
+    """A series segment truncated inside its entries: its checksums name the segment and the
+    offset; without them (InfluxDB's files) the keys the index and files still use are missed."""
     base, _ = _base(bases, tmp_path_factory, "crash")
     d = shutil.copytree(base, str(tmp_path / "d"))
     seg = os.path.join(d, pick(d, "series"))
+    if not checked:
+        for side in glob.glob(os.path.join(d, "data/db/_series/*/*.sum")):
+            os.remove(side)
     with open(seg, "rb") as f:
         end = len(f.read().rstrip(b"\0"))
     with open(seg, "r+b") as f:
         f.truncate(end // 2)
     report = verify(d)
-    assert any("is not in the series file" in line for line in report.lines()), report.lines()
+    if checked:
+        hit = [line for line in report.lines() if line.startswith(f"damage: {seg} offset ")]
+        assert hit and f"cut short at {end // 2} bytes" in hit[0], report.lines()
+    else:
+        assert any("is not in the series file" in line for line in report.lines()), report.lines()
+        assert any(line.startswith(f"note: {seg}: no checksums") for line in report.lines()), report.lines()
+
+
+def test_torn_series_checksums_are_a_note(bases, tmp_path_factory, tmp_path):
+    base, _ = _base(bases, tmp_path_factory, "crash")
+    d = shutil.copytree(base, str(tmp_path / "d"))
+    side = os.path.join(d, pick(d, "series_sum"))
+    with open(side, "ab") as f:
+        f.write(b"\x01\x02\x03")  # a checkpoint a crash cut short
+    report = verify(d)
+    assert not report.damaged(), report.lines()
+    assert any(line.startswith("note: ") and f"{side}: torn checkpoint" in line for line in report.lines())
 
 
 def test_torn_wal_tail_is_a_note(bases, tmp_path_factory, tmp_path):

@@ -9,7 +9,13 @@ not write its optional ``index`` file: InfluxDB replays the segments without it,
 Unlike InfluxDB, a batch that created series is fsynced before the call returns (InfluxDB only
 flushes), so an acknowledged write never refers to a series id a crash could lose. A torn or
 garbage tail after the last whole entry is cut back (zeroed) on open and overwritten by the
-next append.
+next append, unless checksums cover it (then it is damage).
+
+The segments carry no checksum of their own; each has a sidecar ``NNNN.sum`` of crc32 checkpoints
+(``seriesfile_sum``), written after each fsynced batch and checked on every open: damage inside
+the covered bytes (a flipped byte in a key, a zeroed page, a segment cut short) stops the open
+with an error naming the segment and the offsets. A segment without a sidecar (InfluxDB's, or
+an older influxlite's) gets the structural checks only, and a sidecar on its next writable open.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from __future__ import annotations
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterable, Sequence
 
 from . import _backend
+from . import seriesfile_sum
 from ._fsync import TMP_SUFFIX, atomic_write, fsync_all, make_dirs
 from .errors import InfluxliteError
 
@@ -28,10 +36,15 @@ SEGMENT_MAGIC = b"SSEG"
 SEGMENT_VERSION = 1
 SEGMENT_HEADER = SEGMENT_MAGIC + bytes((SEGMENT_VERSION,))
 _SEGMENT_NAME = re.compile(r"^[0-9a-f]{4}$")
+_OWN_TMP = re.compile(r"^[0-9a-f]{4}(\.sum)?" + re.escape(TMP_SUFFIX) + "$")
 
 
 class SeriesFileError(InfluxliteError):
-    """A series file that cannot be opened or used."""
+    """A series file that cannot be opened or used; ``path`` and ``offset`` of the damage, if known."""
+
+    def __init__(self, message: str, path: str | None = None, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.path, self.offset = path, offset
 
 
 class SeriesFileClosedError(SeriesFileError):
@@ -45,12 +58,16 @@ def segment_capacity(segment_id: int) -> int:
 
 
 class SeriesSegment:
-    """One preallocated segment file, written with ``pwrite`` at its end of data."""
+    """One preallocated segment file, written with ``pwrite`` at its end of data; a writer's
+    segment keeps the crc32 of its bytes up to there and its sidecar of checkpoints."""
 
-    def __init__(self, path: str, segment_id: int, fd: int, size: int, capacity: int) -> None:
+    def __init__(self, path: str, segment_id: int, fd: int, size: int, capacity: int, crc: int = 0,
+                 sums: seriesfile_sum.SumWriter | None = None) -> None:
         self.path, self.id, self.fd = path, segment_id, fd
         self.size = size  # end of data (where the next entry goes)
         self.capacity = capacity
+        self.crc = crc  # crc32 of the bytes [0, size)
+        self.sums = sums
 
     @classmethod
     def create(cls, directory: str, segment_id: int) -> SeriesSegment:
@@ -66,23 +83,39 @@ class SeriesSegment:
                 os.close(fd)
 
         atomic_write(path, initialize)
-        fd = os.open(path, os.O_RDWR)
-        return cls(path, segment_id, fd, len(SEGMENT_HEADER), capacity)
+        crc = zlib.crc32(SEGMENT_HEADER)
+        sums = seriesfile_sum.SumWriter.open(seriesfile_sum.sum_path(path), None, len(SEGMENT_HEADER), crc)
+        return cls(path, segment_id, os.open(path, os.O_RDWR), len(SEGMENT_HEADER), capacity, crc, sums)
 
     def can_write(self, n: int) -> bool:
         return self.size + n <= self.capacity
 
     def append(self, data: bytes) -> None:
-        os.pwrite(self.fd, data, self.size)
-        self.size += len(data)
+        view, pos = memoryview(data), self.size
+        while view:  # a short write (a full disk) is continued, so that it raises
+            n = os.pwrite(self.fd, view, pos)
+            view, pos = view[n:], pos + n
+        self.crc = zlib.crc32(data, self.crc)
+        self.size = pos
 
-    def sync(self) -> None:
-        os.fsync(self.fd)
+    def checkpoint(self) -> None:
+        """Records the crc32 of the data so far in the sidecar (once the data is durable)."""
+        if self.sums is not None and self.sums.last_end != self.size:
+            self.sums.write(self.size, self.crc)
 
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+    def close(self, sync: bool = False) -> None:
+        """Closes the segment and its sidecar, fsynced first with ``sync``."""
+        try:
+            if self.sums is not None:
+                try:
+                    if sync:
+                        self.sums.sync()
+                finally:
+                    self.sums.close()
+        finally:
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
 
 
 class SeriesPartition:
@@ -90,60 +123,83 @@ class SeriesPartition:
         self.id, self.path = pid, path
         self.read_only = read_only
         self.torn: list[str] = []  # garbage after the last entry (cut, or only reported read-only)
+        self.unchecked: list[str] = []  # segments that had no checksums on open
         self.segments: list[SeriesSegment] = []
         self._dirty: set[SeriesSegment] = set()
+        self._full: list[SeriesSegment] = []  # segments filled since the last checkpoint
 
     def open(self, index) -> None:
         if self.read_only and not os.path.isdir(self.path):
             return
         if not self.read_only:
             make_dirs(self.path)
-            for n in os.listdir(self.path):  # a new segment a crash cut short: never listed
-                if n.endswith(TMP_SUFFIX) and _SEGMENT_NAME.match(n[:-len(TMP_SUFFIX)]):
+            for n in os.listdir(self.path):  # a new segment or sidecar a crash cut short: never listed
+                if _OWN_TMP.match(n):
                     os.remove(os.path.join(self.path, n))
         names = sorted(n for n in os.listdir(self.path) if _SEGMENT_NAME.match(n))
         for i, name in enumerate(names):
-            segment_id = int(name, 16)
-            path = os.path.join(self.path, name)
-            fd = os.open(path, os.O_RDONLY if self.read_only else os.O_RDWR)
-            try:
-                data = _read_all(fd)
-                if len(data) < len(SEGMENT_HEADER) or data[:4] != SEGMENT_MAGIC:
-                    raise SeriesFileError(f"invalid series segment: {path}")
-                if data[4] != SEGMENT_VERSION:
-                    raise SeriesFileError(f"invalid series segment version: {path}")
-                end = index.load_segment(self.id, data, len(SEGMENT_HEADER))
-                last = i == len(names) - 1
-                # Anything but zeros after the valid entries? (count() does not copy the data)
-                garbage_end = end if data.count(0, end) == len(data) - end else len(data.rstrip(b"\0"))
-                if garbage_end > end:
-                    if not last:
-                        raise SeriesFileError(
-                            f"series segment {path} has unreadable entries at offset {end} before later segments")
-                    later = next_whole_entry(data, end + 1, garbage_end, self.id)
-                    if later is not None:  # entries after the bad bytes: damage, not a torn write
-                        raise SeriesFileError(
-                            f"series segment {path} is damaged at offset {end}: a whole entry follows at offset "
-                            f"{later}; nothing is cut (run influxlite verify)")
-                    self.torn.append(f"{path}: unreadable bytes at offset {end}..{garbage_end}")
-                capacity = max(segment_capacity(segment_id), len(data))
-                if self.read_only:
-                    self.segments.append(SeriesSegment(path, segment_id, fd, end, capacity))
-                    continue
-                if garbage_end > end:
-                    # A torn write or garbage after the last whole entry: zero it, so the next
-                    # append overwrites it and readers (ours and InfluxDB's) stop there.
-                    os.pwrite(fd, bytes(garbage_end - end), end)
-                if len(data) < capacity:  # a file cut short: restore the preallocation
-                    os.ftruncate(fd, capacity)
-                if garbage_end > end or len(data) < capacity:
-                    os.fsync(fd)
-            except BaseException:
-                os.close(fd)
-                raise
-            self.segments.append(SeriesSegment(path, segment_id, fd, end, capacity))
+            self.segments.append(self._open_segment(index, name, i == len(names) - 1))
         if not self.segments and not self.read_only:
             self.segments.append(SeriesSegment.create(self.path, 0))
+
+    def _open_segment(self, index, name: str, last: bool) -> SeriesSegment:
+        segment_id = int(name, 16)
+        path = os.path.join(self.path, name)
+        # The sidecar first: a writer beside a reader writes a checkpoint only after its data.
+        sums = seriesfile_sum.read(seriesfile_sum.sum_path(path))
+        fd = os.open(path, os.O_RDONLY if self.read_only else os.O_RDWR)
+        try:
+            data = _read_all(fd)
+            if len(data) < len(SEGMENT_HEADER) or data[:4] != SEGMENT_MAGIC:
+                raise SeriesFileError(f"invalid series segment: {path}", path, 0)
+            if data[4] != SEGMENT_VERSION:
+                raise SeriesFileError(f"invalid series segment version: {path}", path, 4)
+            end = index.load_segment(self.id, data, len(SEGMENT_HEADER))
+            crc = None
+            if sums is None:
+                self.unchecked.append(path)
+            else:
+                crc = seriesfile_sum.check(path, sums, data, end)  # before any torn tail is cut
+                if sums.torn:
+                    self.torn.append(sums.torn)
+            garbage_end = self._check_tail(path, data, end, last)
+            capacity = max(segment_capacity(segment_id), len(data))
+            if self.read_only:
+                return SeriesSegment(path, segment_id, fd, end, capacity)
+            if garbage_end > end:
+                # A torn write or garbage after the last whole entry: zero it, so the next
+                # append overwrites it and readers (ours and InfluxDB's) stop there.
+                os.pwrite(fd, bytes(garbage_end - end), end)
+            if len(data) < capacity:  # a file cut short: restore the preallocation
+                os.ftruncate(fd, capacity)
+            covered = sums.records[-1][0] if sums is not None and sums.records else None
+            # fsynced before a checkpoint covers what a crash or InfluxDB (which only flushes) left
+            if garbage_end > end or len(data) < capacity or covered != end:
+                os.fsync(fd)
+            if crc is None:
+                crc = zlib.crc32(memoryview(data)[:end])
+            writer = seriesfile_sum.SumWriter.open(seriesfile_sum.sum_path(path), sums, end, crc)
+        except BaseException:
+            os.close(fd)
+            raise
+        return SeriesSegment(path, segment_id, fd, end, capacity, crc, writer)
+
+    def _check_tail(self, path: str, data: bytes, end: int, last: bool) -> int:
+        """The end of the garbage after the entries (``end`` if only zeros follow): a torn tail
+        of the last segment (noted), or damage (raised)."""
+        # Anything but zeros after the valid entries? (count() does not copy the data)
+        garbage_end = end if data.count(0, end) == len(data) - end else len(data.rstrip(b"\0"))
+        if garbage_end > end:
+            if not last:
+                raise SeriesFileError(
+                    f"series segment {path} has unreadable entries at offset {end} before later segments", path, end)
+            later = next_whole_entry(data, end + 1, garbage_end, self.id)
+            if later is not None:  # entries after the bad bytes: damage, not a torn write
+                raise SeriesFileError(
+                    f"series segment {path} is damaged at offset {end}: a whole entry follows at offset "
+                    f"{later}; nothing is cut (run influxlite verify)", path, end)
+            self.torn.append(f"{path}: unreadable bytes at offset {end}..{garbage_end}")
+        return garbage_end
 
     def append(self, data: bytes, sizes: Sequence[int]) -> None:
         """Appends whole entries, starting a new segment where the active one is full."""
@@ -165,25 +221,39 @@ class SeriesPartition:
                 i = len(sizes)
             if take == 0:
                 self.segments.append(SeriesSegment.create(self.path, segment.id + 1))
+                self._full.append(segment)
                 continue
             segment.append(data[pos : pos + take])
             self._dirty.add(segment)
             pos += take
             sizes = sizes[i:]
 
-    def dirty_fds(self) -> list[int]:
-        """Descriptors of segments written since the last call (to fsync)."""
-        fds = [segment.fd for segment in self._dirty]
+    def take_dirty(self) -> list[SeriesSegment]:
+        """Segments written since the last call (to fsync, then checkpoint)."""
+        segments = list(self._dirty)
         self._dirty.clear()
-        return fds
+        return segments
 
-    def sync(self) -> None:
-        fsync_all(self.dirty_fds())
+    def checkpoint(self, segments: list[SeriesSegment], sync: bool) -> None:
+        """Writes a checkpoint for each of ``segments`` (their data durable by now); fsyncs the
+        sidecars of segments that filled up."""
+        for segment in segments:
+            segment.checkpoint()
+        full, self._full = self._full, []
+        for segment in full if sync else []:
+            if segment.sums is not None:
+                segment.sums.sync()
 
-    def close(self) -> None:
-        for segment in self.segments:
-            segment.close()
-        self.segments = []
+    def close(self, sync: bool = False) -> None:
+        segments, self.segments = self.segments, []
+        error = None
+        for segment in segments:
+            try:
+                segment.close(sync)
+            except OSError as e:  # every descriptor is closed; the first error is raised
+                error = error or e
+        if error is not None:
+            raise error
 
 
 def next_whole_entry(data: bytes, start: int, stop: int, partition: int) -> int | None:
@@ -262,6 +332,11 @@ class SeriesFile:
         """Torn tails found on open (cut back, or only reported when read-only)."""
         return [t for p in self._partitions for t in p.torn]
 
+    @property
+    def unchecked(self) -> list[str]:
+        """Segments that had no checksums on open (InfluxDB's, or an older influxlite's)."""
+        return [u for p in self._partitions for u in p.unchecked]
+
     def create_series_list_if_not_exists(self, names: Iterable, tags_list: Iterable) -> list[int]:
         return self.create_series_list(names, tags_list)[0]
 
@@ -290,9 +365,16 @@ class SeriesFile:
         for p in touched:
             data, sizes = new[p.id]
             p.append(data, sizes)
-        if self._sync:
-            fsync_all([fd for p in touched for fd in p.dirty_fds()])
+        self._make_durable(touched)
         return ids, groups
+
+    def _make_durable(self, partitions: list[SeriesPartition]) -> None:
+        """fsyncs the segments written to (all at once), then writes their checkpoints."""
+        dirty = [(p, p.take_dirty()) for p in partitions]
+        if self._sync:
+            fsync_all([s.fd for _, segments in dirty for s in segments])
+        for p, segments in dirty:
+            p.checkpoint(segments, self._sync)
 
     # Every use of the index holds the lock: the native index is mutably borrowed (with the
     # GIL released) while `create` runs.
@@ -329,8 +411,7 @@ class SeriesFile:
                 return
             p, entry = tomb
             self._partitions[p].append(entry, [len(entry)])
-            if self._sync:
-                self._partitions[p].sync()
+            self._make_durable([self._partitions[p]])
 
     def is_deleted(self, series_id: int) -> bool:
         with self._lock:
@@ -348,8 +429,14 @@ class SeriesFile:
             if self._closed:
                 return
             self._closed = True
+            error = None
             for p in self._partitions:
-                p.close()
+                try:
+                    p.close(self._sync and not self.read_only)  # the sidecars' last checkpoints
+                except OSError as e:
+                    error = error or e
+            if error is not None:
+                raise error
 
     def __enter__(self) -> SeriesFile:
         return self

@@ -3,10 +3,11 @@ and reports what it finds, one line per finding (file, offset when known, what),
 nothing (every file is opened read-only; no lock is taken, no torn tail is cut).
 
 Checked: ``meta/meta.json`` parses; per database, the series file's segments read to their
-end (a torn tail of the last segment is a note, not damage); per shard, ``fields.json``
-parses, the manifest parses and each file it lists exists with the recorded size and crc32,
-opens as Parquet, has the recorded row count and time range, decodes with its page
-checksums, and holds only series ids the series file and the shard's index know; WAL
+end (a torn tail of the last segment is a note, not damage) and match the crc32 checkpoints
+of their sidecars (``NNNN.sum``; a segment without one, as InfluxDB writes them, is a note);
+per shard, ``fields.json`` parses, the manifest parses and each file it lists exists with the
+recorded size and crc32, opens as Parquet, has the recorded row count and time range, decodes
+with its page checksums, and holds only series ids the series file and the shard's index know; WAL
 segments decode to their end or have only a torn tail; each TSI partition's MANIFEST
 parses, its log files' entries carry good checksums (a torn tail is a note), its index
 files' checksums match, and every series id the index holds is in the series file, in the
@@ -74,10 +75,13 @@ def _series_file(report: Report, path: str):
         sf = SeriesFile(path, read_only=True)
         sf.series_count()
     except Exception as e:  # noqa: BLE001
-        report.add(DAMAGE, path, str(e))
+        report.add(DAMAGE, getattr(e, "path", None) or path, str(e), getattr(e, "offset", None))
         return None
     for t in sf.torn:
         report.add(NOTE, path, f"torn tail (cut back on the next writable open): {t}")
+    for segment in sf.unchecked:
+        report.add(NOTE, segment, "no checksums (written by InfluxDB or an older influxlite): checked for structure "
+                                  "only; the next writable open adds them")
     return sf
 
 
