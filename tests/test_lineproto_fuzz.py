@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from influxlite import _backend, _native, _pure
+from influxlite import _backend, _native, _pure, parse_points
 
 import lpgen
 import oracle
@@ -67,3 +67,24 @@ def test_generated_bodies_match_influxdb(seed):
     for line in panics:
         batch = _backend.backend.parse(line + b"\n", "n", 0, uint)
         assert len(batch) == 0 and len(batch.error_messages()) == 1, line
+
+
+# Reproducers of the long fuzz runs (bench/fuzz_lineproto.py, bench/RESULTS.md "Long fuzz runs").
+
+def test_parsed_key_with_a_newline_is_refused_by_the_encoder():
+    # After leading whitespace InfluxDB's line splitter takes the quote in the measurement as
+    # opening a string, so the key spans the newline; written bare the line would split in two.
+    (p,) = parse_points(b' ="\n v=""', now=0).points
+    assert p.name == '="\n'
+    with pytest.raises(ValueError, match="newline"):
+        p.to_line()
+
+
+def test_parsed_key_whose_backslashes_move_the_line_split_is_refused_by_the_encoder():
+    # `\\ ` ends InfluxDB's line-splitter's key (the pair is one escape) but not the parser's,
+    # so the splitter counts the `="` after it: the newline in the string value then ended the
+    # line the encoder wrote (the field key `"` is escaped there, unlike in the input).
+    (p,) = parse_points(b'\\\\ =" "="\n"', now=0).points
+    assert (p.name, p.fields) == ('\\ ="', {'"': "\n"})
+    with pytest.raises(ValueError, match="cannot be written"):
+        p.to_line()

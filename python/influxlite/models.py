@@ -257,16 +257,19 @@ class Point:
         """The line-protocol line (no newline) for this point, the time in ``precision``
         units (rounded down, as InfluxDB truncates)."""
         mult = precision_multiplier(precision)
-        if any("\\" in k for k in self.fields):
+        if b"\n" in self.key or any("\n" in k for k in self.fields):
+            # A parsed point can carry one: after leading whitespace InfluxDB's line splitter
+            # reads a quote in the measurement as opening a string (` ="` + newline + ` v=""`).
+            # Written without that whitespace, the line would be split: refuse it.
+            raise ValueError("line protocol cannot carry a newline in a measurement, tag or field key")
+        if b"\\" in self.key or any("\\" in k for k in self.fields):
             # A parsed point may carry a field key that InfluxDB's scanner let through but
-            # that no escaping reproduces: refuse it rather than write another point.
+            # that no escaping reproduces, or a key whose backslashes leave InfluxDB's line
+            # splitter inside or outside a quoted string where the parser is not (a newline in
+            # a string value, or the one after the line, would then split it wrongly): refuse
+            # it rather than write another point.
             self._check_by_parsing()
-        line = self._line(mult)
-        if b"\\" in self.key and not _stands_alone(_raw(line)):
-            # Backslashes in a parsed key can leave InfluxDB's line splitter inside a quoted
-            # string at the end of the line: the newline after it would not end it.
-            raise ValueError("this point cannot be written in line protocol (its key would swallow the line end)")
-        return line
+        return self._line(mult)
 
     def _line(self, mult: int) -> str:
         out = [self.key, b" "]
