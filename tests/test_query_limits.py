@@ -116,3 +116,25 @@ def test_kill_query_over_http(tmp_path, impl):
         assert body["results"][0]["series"][0]["columns"] == ["qid", "query", "database", "duration", "status"]
     finally:
         assert server.stop() == 0
+
+
+def test_query_memory_limit_fails_the_query_not_the_server(tmp_path, impl):
+    """[coordinator] query-memory-limit (influxlite's own) bounds DuckDB's memory: a query that
+    needs more gets an error, the server and the next queries go on."""
+    server = Server(tmp_path / "data", impl, {"INFLUXLITE_COORDINATOR_QUERY_MEMORY_LIMIT": "16m",
+                                              "INFLUXLITE_COORDINATOR_WRITE_TIMEOUT": "300s"})  # pure: slow
+    try:
+        n = 300_000
+        body = "".join(f"mem,h=h{i % 3} v={i * 0.5} {i}\n" for i in range(n)).encode()
+        assert request(server.port, "POST", "/write?db=db", body)["status"] == 204
+        status, answer = ask(server.port, "SELECT percentile(v, 95) FROM mem GROUP BY h", "db")
+        assert status == 200
+        error = answer["results"][0]["error"]
+        assert error.startswith("query-memory-limit exceeded: Out of Memory Error"), error
+        assert "\n" not in error
+        assert ask(server.port, "SELECT count(v) FROM mem", "db") == (
+            200, {"results": [{"statement_id": 0, "series": [
+                {"name": "mem", "columns": ["time", "count"], "values": [["1970-01-01T00:00:00Z", n]]}]}]})
+        assert server.proc.poll() is None
+    finally:
+        assert server.stop() == 0, server.output()

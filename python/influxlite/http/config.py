@@ -26,6 +26,7 @@ max-select-series = 0               # series one SELECT may read
 max-select-buckets = 0              # GROUP BY time buckets one SELECT may make
 query-timeout = "0s"                # a statement running longer stops (0 = never)
 max-concurrent-queries = 0          # statements running at once (more: an error)
+query-memory-limit = "1g"           # influxlite's own: DuckDB's memory for all queries (more: the query fails)
 
 [meta]
 retention-autocreate = true
@@ -136,6 +137,8 @@ class Config:
     query_timeout: float = field(default=0.0, metadata={"key": ("coordinator", "query-timeout", _duration)})
     max_concurrent_queries: int = field(default=0,
                                         metadata={"key": ("coordinator", "max-concurrent-queries", _int)})
+    query_memory_limit: int = field(default=1 << 30,
+                                    metadata={"key": ("coordinator", "query-memory-limit", _size)})
     # [meta]
     retention_autocreate: bool = field(default=True, metadata={"key": ("meta", "retention-autocreate", _bool)})
     # [continuous_queries]
@@ -147,7 +150,7 @@ class Config:
         from ..query.limits import QueryLimits
 
         return QueryLimits(self.max_select_point, self.max_select_series, self.max_select_buckets,
-                           self.query_timeout, self.max_concurrent_queries)
+                           self.query_timeout, self.max_concurrent_queries, self.query_memory_limit)
 
     def host_port(self) -> tuple[str, int]:
         """``bind-address`` as (host, port); ``:8086`` (InfluxDB's form) means every interface."""

@@ -143,6 +143,10 @@ class QueryExecutor:
     def __init__(self, engine, limits: QueryLimits | None = None) -> None:
         self.engine = engine
         self.limits = limits or QueryLimits()
+        if self.limits.query_memory_limit:
+            from .select_exec import set_memory_limit
+
+            set_memory_limit(self.limits.query_memory_limit)
         self.started_at = time.time_ns()
         self._qids = itertools.count(1)
         self._lock = threading.Lock()

@@ -46,6 +46,7 @@ class QueryLimits:
     max_select_buckets: int = 0
     query_timeout: float = 0.0  # seconds
     max_concurrent_queries: int = 0
+    query_memory_limit: int = 0  # bytes DuckDB may hold for all queries (influxlite's own)
 
 
 class Guard:

@@ -35,6 +35,19 @@ __all__ = ["select"]
 _local = threading.local()
 _db = None
 _db_lock = threading.Lock()
+_memory_limit = 0  # bytes; 0: DuckDB's own default (80% of the machine's memory)
+
+
+def set_memory_limit(n: int) -> None:
+    """Bounds the memory DuckDB's operators take for all queries of this process (it has one
+    database); beyond it a query spills nothing and fails with DuckDB's out-of-memory error
+    rather than growing the server. The database is made by the first query's thread, not
+    here: DuckDB's workers inherit that thread's priority."""
+    global _memory_limit
+    with _db_lock:
+        _memory_limit = n
+        if _db is not None and n:
+            _db.execute(f"SET memory_limit = '{int(n)}B'")
 
 
 def cursor():
@@ -44,7 +57,10 @@ def cursor():
     if cur is None:
         with _db_lock:
             if _db is None:
-                _db = duckdb.connect(":memory:", config={"threads": "2"})
+                config = {"threads": "2", "temp_directory": ""}  # no spill files anywhere
+                if _memory_limit:
+                    config["memory_limit"] = f"{int(_memory_limit)}B"
+                _db = duckdb.connect(":memory:", config=config)
             cur = _local.cursor = _db.cursor()
     return cur
 
@@ -180,6 +196,8 @@ def _run(reader, sql: str, guard=None):
     except duckdb.Error as e:
         if guard is not None and guard.reason:  # the scan stopped: killed, timed out, too many points
             raise StatementError(guard.reason) from None
+        if isinstance(e, duckdb.OutOfMemoryException):
+            raise StatementError(f"query-memory-limit exceeded: {str(e).splitlines()[0]}") from None
         raise StatementError(f"query failed: {e}") from None
     finally:
         cur.unregister("scan")
