@@ -13,7 +13,8 @@ pre-built so the load generator spends little CPU):
    raw reads, GROUP BY time over every series);
 3. **after**: the writers alone again (the server recovers by itself).
 
-Prints each phase's points/s, write p50/p99, query count and p50, and the server's RSS; then
+Prints each phase's points/s, write p50/p99, queries answered and refused (by
+``query-memory-limit``) and their p50, and the server's RSS and open files; then
 the loaded/unloaded throughput ratio (the target is >= 0.8). Exit status 1 on a failed request.
 """
 
@@ -49,6 +50,7 @@ class Phase:
         self.points = 0
         self.write_lat: list[float] = []
         self.query_lat: list[float] = []
+        self.refused = 0  # queries stopped by query-memory-limit: the server protecting itself
         self.errors: list[str] = []
 
 
@@ -119,6 +121,8 @@ class Load:
             with ph.lock:
                 if ok:
                     ph.query_lat.append(time.perf_counter() - t)
+                elif b"query-memory-limit exceeded" in data:
+                    ph.refused += 1
                 else:
                     ph.errors.append(f"query {text!r}: {data[:200]!r}")
 
@@ -145,10 +149,10 @@ def run_phase(name: str, load: Load, seconds: float, pid: int) -> dict:
     ph = load.phase
     with ph.lock:
         row = {"phase": name, "points_s": ph.points / seconds, "w_p50_ms": pct(ph.write_lat, .5) * 1e3,
-               "w_p99_ms": pct(ph.write_lat, .99) * 1e3, "queries": len(ph.query_lat),
+               "w_p99_ms": pct(ph.write_lat, .99) * 1e3, "queries": len(ph.query_lat), "refused": ph.refused,
                "q_p50_ms": pct(ph.query_lat, .5) * 1e3, **proc_stats(pid), "errors": list(ph.errors)}
     print(f"{name:>9} {row['points_s']:>10.0f} {row['w_p50_ms']:>9.1f} {row['w_p99_ms']:>9.1f} "
-          f"{row['queries']:>8} {row['q_p50_ms']:>9.0f} {row['rss_mb']:>8.1f} {row['fds']:>6} "
+          f"{row['queries']:>8} {row['refused']:>7} {row['q_p50_ms']:>9.0f} {row['rss_mb']:>8.1f} {row['fds']:>6} "
           f"{len(row['errors']):>6}", flush=True)
     return row
 
@@ -180,7 +184,7 @@ def main() -> int:
             if resp.status != 204:
                 raise SystemExit(f"seeding failed: {resp.status} {resp.read()[:200]!r}")
             resp.read()
-        print(f"{'phase':>9} {'points/s':>10} {'w p50 ms':>9} {'w p99 ms':>9} {'queries':>8} {'q p50 ms':>9} "
+        print(f"{'phase':>9} {'points/s':>10} {'w p50 ms':>9} {'w p99 ms':>9} {'queries':>8} {'refused':>7} {'q p50 ms':>9} "
               f"{'RSS MB':>8} {'fds':>6} {'errors':>6}", flush=True)
         threads = [threading.Thread(target=load.writer, args=(w,), daemon=True) for w in range(args.writers)]
         for t in threads:
