@@ -357,37 +357,73 @@ impl Table {
     /// Removes the rows of the given series (all if None) with times in `[tmin, tmax]`; returns
     /// how many.
     pub fn delete(&mut self, series: Option<&HashSet<u64>>, tmin: i64, tmax: i64) -> usize {
-        // the new number of each row (u32::MAX: removed)
-        let mut renumber = Vec::with_capacity(self.len());
-        let mut kept = 0u32;
-        for i in 0..self.len() {
-            let t = self.times[i];
-            if t >= tmin && t <= tmax && series.is_none_or(|s| s.contains(&self.series[i])) {
-                renumber.push(u32::MAX);
-            } else {
-                renumber.push(kept);
-                kept += 1;
-            }
-        }
-        let removed = self.len() - kept as usize;
+        let (renumber, kept) = self.renumber(|i| !self.matches(i, series, tmin, tmax));
+        let removed = self.len() - kept;
         if removed == 0 {
             return 0;
         }
-        self.times = kept_only(&self.times, &renumber);
-        self.series = kept_only(&self.series, &renumber);
-        for c in &mut self.columns {
-            let mut values = Values::new(c.values.field_type());
-            let mut rows = Vec::new();
-            for (j, r) in c.rows.iter().enumerate() {
-                if renumber[r] != u32::MAX {
-                    values.push_from(&c.values, j);
-                    rows.push(renumber[r]);
-                }
-            }
-            c.values = values;
-            c.rows = Rows::from_sorted(rows);
-        }
+        *self = self.kept(&renumber);
         removed
+    }
+
+    /// A copy of the rows of the given series (all if None) with times in `[tmin, tmax]`, in
+    /// their order: one linear pass, so a reader holds the cache's lock only that long and
+    /// sorts the copy (`snapshot`) after releasing it.
+    pub fn selected(&self, series: Option<&HashSet<u64>>, tmin: i64, tmax: i64) -> Table {
+        let (renumber, kept) = self.renumber(|i| self.matches(i, series, tmin, tmax));
+        if kept == self.len() {
+            return self.clone();
+        }
+        self.kept(&renumber)
+    }
+
+    fn matches(&self, i: usize, series: Option<&HashSet<u64>>, tmin: i64, tmax: i64) -> bool {
+        let t = self.times[i];
+        t >= tmin && t <= tmax && series.is_none_or(|s| s.contains(&self.series[i]))
+    }
+
+    /// The new number of each row that `keep` keeps (`u32::MAX`: left out), and how many.
+    fn renumber(&self, keep: impl Fn(usize) -> bool) -> (Vec<u32>, usize) {
+        let mut renumber = Vec::with_capacity(self.len());
+        let mut kept = 0u32;
+        for i in 0..self.len() {
+            if keep(i) {
+                renumber.push(kept);
+                kept += 1;
+            } else {
+                renumber.push(u32::MAX);
+            }
+        }
+        (renumber, kept as usize)
+    }
+
+    /// The table of the rows `renumber` keeps (columns keep their positions).
+    fn kept(&self, renumber: &[u32]) -> Table {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| {
+                let mut values = Values::new(c.values.field_type());
+                let mut rows = Vec::new();
+                for (j, r) in c.rows.iter().enumerate() {
+                    if renumber[r] != u32::MAX {
+                        values.push_from(&c.values, j);
+                        rows.push(renumber[r]);
+                    }
+                }
+                Column {
+                    name: c.name.clone(),
+                    values,
+                    rows: Rows::from_sorted(rows),
+                }
+            })
+            .collect();
+        Table {
+            times: kept_only(&self.times, renumber),
+            series: kept_only(&self.series, renumber),
+            columns,
+            index: self.index.clone(),
+        }
     }
 
     /// Bytes the table holds, as `Cache::size` counts them (without the table's own).

@@ -170,3 +170,41 @@ fn field_types_are_sorted_by_measurement_then_field() {
     c.clear();
     assert!(c.field_types().is_empty() && c.size == 0);
 }
+
+#[test]
+fn a_selected_copy_snapshots_as_the_filtered_table() {
+    let mut c = Cache::default();
+    for i in 0..200i64 {
+        let s = (i * 7 % 13) as u64;
+        let t = i * 37 % 50; // repeats: overwrites merge
+        if i % 3 == 0 {
+            c.insert(b"m", s, t, &[(b"a", f(i as f64))]);
+        } else {
+            c.insert(
+                b"m",
+                s,
+                t,
+                &[(
+                    b"b",
+                    FieldValue::String(Cow::Owned(format!("x{i}").into_bytes())),
+                )],
+            );
+        }
+    }
+    let t = &c.tables[&b"m"[..]];
+    let some: HashSet<u64> = [1, 4, 12].into_iter().collect();
+    for (series, tmin, tmax) in [
+        (None, i64::MIN, i64::MAX),
+        (Some(&some), i64::MIN, i64::MAX),
+        (None, 10, 30),
+        (Some(&some), 5, 20),
+        (Some(&some), 60, 70),
+    ] {
+        let want = t.snapshot(series, tmin, tmax);
+        let part = t.selected(series, tmin, tmax);
+        assert!(part.len() <= t.len());
+        let got = part.snapshot(None, i64::MIN, i64::MAX);
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    }
+    assert_eq!(t.selected(Some(&some), 60, 70).len(), 0);
+}

@@ -304,10 +304,14 @@ impl Cache {
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let filter = id_set(series_ids)?;
         let snap = py.detach(|| {
-            self.read()
+            // Under the lock only the linear copy; the sort and merge after it (writers wait
+            // for the lock, and a query's thread may run at a lower priority).
+            let rows = self
+                .read()
                 .tables
                 .get(measurement)
-                .map(|t| t.snapshot(filter.as_ref(), tmin, tmax))
+                .map(|t| t.selected(filter.as_ref(), tmin, tmax));
+            rows.map(|t| t.snapshot(None, i64::MIN, i64::MAX))
         });
         let Some(snap) = snap else {
             return Ok(None);
