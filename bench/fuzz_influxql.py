@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import sys
 
 import atheris
@@ -45,6 +46,9 @@ with atheris.instrument_imports(include=["influxlite.query"]):
 PARAMS = {"p": 1, "f": 1.5, "s": "it's", "b": True, "i": {"identifier": "a b"}, "r": {"regex": "a/b"},
           "d": {"duration": "1h"}, "n": {"integer": -5}, "x": {"regex": 3}, "bad": {"regex": "("},
           "big": 1 << 64, "nan": float("nan"), "l": [1]}
+
+
+UNGREEDY = re.compile(r"\(\?[imsU]*-?[imsU]*U")
 
 
 def split(data: bytes) -> tuple[str, dict | None] | None:
@@ -95,7 +99,16 @@ def TestOneInput(data: bytes) -> None:
         check_rendering(stmt)
         for node in walk(stmt):
             if isinstance(node, RegexLiteral):
-                node.compiled()
+                check_regex(node)
+
+
+def check_regex(node) -> None:
+    try:
+        node.compiled()
+    except re.error:
+        if UNGREEDY.search(node.val):
+            return  # a known finding (RESULTS.md): Python's re has no (?U); xfail test in the parser's tests
+        raise
 
 
 def _seed_queries() -> list[str]:

@@ -338,3 +338,71 @@ def test_recorder_script_importable():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert len(mod.QUERIES) > 100
+
+
+# Reproducers of the long fuzz runs (bench/fuzz_influxql.py, bench/RESULTS.md "Long fuzz runs"),
+# with InfluxDB 1.6.7's answers.
+
+HUGE = "9" * 5000  # past CPython's 4,300-digit limit on int(), which raised ValueError here
+
+
+@pytest.mark.parametrize("q,msg", [
+    (f"SELECT {HUGE} FROM m", "unable to parse integer at line 1, char 8"),
+    (f"SELECT * FROM m WHERE x = {HUGE}", "unable to parse integer at line 1, char 27"),
+    (f"SELECT * FROM m WHERE time > {HUGE}s", "invalid duration"),
+    (f"CREATE RETENTION POLICY r ON d DURATION {HUGE}s REPLICATION 1", "invalid duration at line 1, char 41"),
+    (f"DROP SHARD {HUGE}", f'strconv.ParseUint: parsing "{HUGE}": value out of range at line 1, char 12'),
+    (f"CREATE DATABASE d WITH REPLICATION {HUGE}",
+     f'strconv.Atoi: parsing "{HUGE}": value out of range at line 1, char 36'),
+    (f"SELECT * FROM m WHERE x =~ /a{{{HUGE}}}/",
+     f"error parsing regexp: invalid repeat count: `{{{HUGE}}}` at line 1, char 27"),
+    (f"SELECT * FROM m WHERE x =~ /a{{1,{HUGE}}}/",
+     f"error parsing regexp: invalid repeat count: `{{1,{HUGE}}}` at line 1, char 27"),
+])
+def test_numbers_of_thousands_of_digits(q, msg):
+    with pytest.raises(ParseError) as ei:
+        parse_query(q)
+    assert str(ei.value) == msg
+
+
+def test_numbers_of_thousands_of_digits_that_parse():
+    assert str(parse_statement(f"SELECT * FROM m LIMIT {HUGE}")) == "SELECT * FROM m LIMIT 9223372036854775807"
+    assert str(parse_statement("SELECT * FROM m WHERE x = " + "0" * 5000 + "7")) == "SELECT * FROM m WHERE x = 7"
+
+
+def test_deep_nesting_is_a_parse_error():
+    # InfluxDB parses any depth; here Python's recursion limit ends it: a 400, not a RecursionError.
+    for q in ["SELECT " + "(" * 2000 + "a" + ")" * 2000 + " FROM m",
+              "SELECT * FROM " + "(SELECT * FROM " * 2000 + "m" + ")" * 2000]:
+        with pytest.raises(ParseError, match="^query nested too deeply$"):
+            parse_query(q)
+    q = "SELECT " + "(" * 50 + "a" + ")" * 50 + " FROM m"
+    assert str(parse_statement(q)) == q
+
+
+@pytest.mark.parametrize("rx,matches,misses", [
+    ("(?)SiRV[34]", ["xSiRV3"], ["sirv3"]),  # the fuzz finding: Python has no empty flag group
+    ("a(?i)b|c", ["aB", "C"], ["Ab"]),  # flags hold to the end of the group, across |
+    ("(a(?i)b)c", ["aBc"], ["aBC"]),
+    ("x(?s-i)y.(z|w)|q", ["xy\nz", "q"], ["xY\nz", "Q"]),
+    ("(?P<n>x)|(?m)^b", ["a\nb"], ["ab"]),
+])
+def test_go_flag_groups_compile_as_go_reads_them(rx, matches, misses):
+    stmt = parse_statement(f"SELECT * FROM m WHERE x =~ /{rx}/")
+    pattern = stmt.condition.rhs.compiled()
+    assert [bool(pattern.search(s)) for s in matches + misses] == [True] * len(matches) + [False] * len(misses)
+
+
+@pytest.mark.parametrize("rx,bad", [("(?-)", "(?-)"), ("(?i-)", "(?i-)"), ("(?i-:a)", "(?i-:"), ("(?--i)", "(?--"),
+                                    ("(?", "(?"), ("(?i", "(?i"), ("(?x)", "(?x")])
+def test_go_flag_group_errors(rx, bad):
+    with pytest.raises(ParseError) as ei:
+        parse_query(f"SELECT * FROM m WHERE x =~ /{rx}/")
+    assert str(ei.value) == f"error parsing regexp: invalid or unsupported Perl syntax: `{bad}` at line 1, char 27"
+
+
+@pytest.mark.xfail(strict=True, reason="Go's ungreedy flag (?U) has no Python re equivalent: the translation "
+                                       "would have to swap every quantifier's greediness in its scope")
+def test_go_ungreedy_flag_compiles():
+    stmt = parse_statement("SELECT * FROM m WHERE x =~ /(?U)a+/")
+    assert stmt.condition.rhs.compiled().match("aaa").group(0) == "a"

@@ -150,19 +150,32 @@ class Parser(StatementParser):
             semi = False
 
 
+NESTED_TOO_DEEPLY = "query nested too deeply"
+
+
+def _bounded(parse):
+    """InfluxDB's Go parser recurses as deep as the query nests; this one stops at Python's
+    recursion limit (some hundreds of parentheses or subqueries) with a ParseError, a 400,
+    rather than a RecursionError."""
+    try:
+        return parse()
+    except RecursionError:
+        raise ParseError(NESTED_TOO_DEEPLY) from None
+
+
 def parse_query(text: str, params: dict | None = None) -> Query:
     """Parse ';'-separated statements; raises ParseError worded as InfluxDB's."""
-    return Parser(text, params).parse_query()
+    return _bounded(Parser(text, params).parse_query)
 
 
 def parse_statement(text: str, params: dict | None = None) -> Statement:
     """Parse one statement (trailing text is ignored, as in InfluxDB's ParseStatement)."""
-    return Parser(text, params).parse_statement()
+    return _bounded(Parser(text, params).parse_statement)
 
 
 def parse_expr(text: str, params: dict | None = None) -> Expr:
     """Parse one expression, e.g. a WHERE condition."""
-    return Parser(text, params).parse_expr()
+    return _bounded(Parser(text, params).parse_expr)
 
 
 __all__ += ["ParseError"]

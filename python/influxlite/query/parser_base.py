@@ -8,7 +8,7 @@ from .params import bind_params
 from .regex import GoRegexError, check_go_regex
 from .scanner import BufScanner, EOF_CH, is_whitespace
 from .tokens import Tok, tok_name, tokstr
-from .util import ErrInvalidDuration, parse_duration, quote_ident
+from .util import ErrInvalidDuration, go_digits, parse_duration, quote_ident
 
 __all__ = ["ParserBase", "INT32_MAX"]
 
@@ -97,7 +97,7 @@ class ParserBase:
         tok, pos, lit = self.scan_ignore_ws()
         if tok != Tok.INTEGER:
             raise unexpected(tok, lit, ["integer"], pos)
-        n = int(lit)
+        n = go_digits(lit)
         if n > INT64_MAX:
             raise ParseError(f'strconv.Atoi: parsing "{lit}": value out of range', pos=pos)
         if not lo <= n <= hi:
@@ -108,7 +108,7 @@ class ParserBase:
         tok, pos, lit = self.scan_ignore_ws()
         if tok != Tok.INTEGER:
             raise unexpected(tok, lit, ["integer"], pos)
-        n = int(lit)
+        n = go_digits(lit)
         if n >= 1 << 64:
             raise ParseError(f'strconv.ParseUint: parsing "{lit}": value out of range', pos=pos)
         return n
@@ -130,7 +130,7 @@ class ParserBase:
         tok, pos, lit = self.scan_ignore_ws()
         if tok != Tok.INTEGER:
             raise unexpected(tok, lit, ["integer"], pos)
-        n = int(lit)
+        n = go_digits(lit)
         return min(n, INT64_MAX)  # Go's ParseInt saturates; the error is ignored
 
     def parse_segmented_idents(self) -> list[str]:

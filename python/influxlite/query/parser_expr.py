@@ -8,7 +8,7 @@ from .ast_expr import (BinaryExpr, BooleanLiteral, Call, DataType, Distinct, Dur
 from .errors import ParseError
 from .parser_base import ParserBase, compile_regex_literal, unexpected
 from .tokens import Tok, is_operator, precedence
-from .util import ErrInvalidDuration, parse_duration
+from .util import ErrInvalidDuration, go_digits, parse_duration
 
 __all__ = ["ExprParser"]
 
@@ -75,7 +75,7 @@ class ExprParser(ParserBase):
                 raise ParseError("unable to parse number", pos=pos)
             return NumberLiteral(v)
         if tok == Tok.INTEGER:
-            n = int(lit)
+            n = go_digits(lit)
             if n < 1 << 63:
                 return IntegerLiteral(n)
             if n < 1 << 64:

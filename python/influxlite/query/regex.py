@@ -18,7 +18,9 @@ _POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blan
           "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
           "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ",
           "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
-_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
+_NAMED = re.compile(r"\(\?P<\w+>")
+_FLAGS = re.compile(r"\(\?([imsU]*(?:-[imsU]+)?)\)")
+_REPEAT = re.compile(r"\{([0-9]+)(,([0-9]*))?\}")
 
 
 class GoRegexError(ValueError):
@@ -60,6 +62,12 @@ def _check_escape(s: str, i: int) -> int:
     return i + 2
 
 
+def _repeat_count(digits: str) -> int:
+    """A {n,m} count; Go's regexp/syntax gives up past 8 digits (an invalid count), and
+    CPython's int() past 4,300."""
+    return int(digits) if len(digits) <= 8 else 1 << 30
+
+
 def _check_repeat(s: str, i: int, prev: str | None, start: int) -> tuple[int, str]:
     """Validate a repetition operator at s[i]; returns (next index, op text)."""
     m = _REPEAT.match(s, i) if s[i] == "{" else None
@@ -70,15 +78,37 @@ def _check_repeat(s: str, i: int, prev: str | None, start: int) -> tuple[int, st
         end += 1
     op = s[i:end]
     if m:
-        lo = int(m.group(1))
+        lo = _repeat_count(m.group(1))
         hi = m.group(3)
-        if lo > 1000 or (hi and (int(hi) > 1000 or int(hi) < lo)):
+        if lo > 1000 or (hi and (_repeat_count(hi) > 1000 or _repeat_count(hi) < lo)):
             raise GoRegexError("invalid repeat count", op)
     if prev is None:
         raise GoRegexError("missing argument to repetition operator", op)
     if prev == "repeat":
         raise GoRegexError("invalid nested repetition operator", s[start:end])
     return end, op
+
+
+def _perl_group(s: str, i: int) -> tuple[int, bool]:
+    """Where the `(?...` at s[i] ends and whether it only sets flags (`(?i)`, `(?)`); a
+    GoRegexError where Go's parsePerlFlags refuses it, quoting up to the refused rune."""
+    m = _NAMED.match(s, i)
+    if m:
+        return m.end(), False
+    negated = saw_flag = False
+    j = i + 2
+    while j < len(s):
+        c = s[j]
+        if c in "imsU":
+            saw_flag = True
+        elif c == "-" and not negated:
+            negated, saw_flag = True, False
+        elif c in ":)" and (saw_flag or not negated):
+            return j + 1, c == ")"
+        else:
+            break
+        j += 1
+    raise GoRegexError("invalid or unsupported Perl syntax", s[i:j + 1])
 
 
 def check_go_regex(s: str) -> None:
@@ -96,13 +126,10 @@ def check_go_regex(s: str) -> None:
                 raise GoRegexError("missing closing ]", s[i:])
             i, prev = end, "atom"
         elif c == "(":
-            m = re.match(r"\(\?(P<\w+>|[imsU-]*[:)])", s[i:]) if s.startswith("(?", i) else None
-            if s.startswith("(?", i) and m is None:
-                raise GoRegexError("invalid or unsupported Perl syntax", s[i:i + 3])
-            if m is not None and m.group(0).endswith(")"):  # (?i): flags for what follows, no group
-                i, prev = i + m.end(), None
-                continue
-            depth, i, prev = depth + 1, i + (m.end() if m else 1), None
+            end, flags_only = _perl_group(s, i) if s.startswith("(?", i) else (i + 1, False)
+            if not flags_only:  # (?i) sets flags for what follows in its group and opens none
+                depth += 1
+            i, prev = end, None
         elif c == ")":
             if depth == 0:
                 raise GoRegexError("unexpected )", s)
@@ -128,7 +155,38 @@ def _translate(s: str) -> str:
     for name, body in _POSIX.items():
         out = out.replace(f"[:{name}:]", body).replace(f"[:^{name}:]", "")
     out = re.sub(r"\\Q(.*?)(\\E|$)", lambda m: re.escape(m.group(1)), out)
-    return out
+    return _scoped_flags(out)
+
+
+def _scoped_flags(s: str) -> str:
+    """Go's `(?flags)` holds to the end of its group, across `|`; Python takes such flags only
+    at the start of a pattern. Each becomes a scoped `(?flags:...)`, closed and opened again at
+    every `|` of its group and closed where the group ends; `(?)` sets nothing and goes."""
+    out: list[str] = []
+    stack: list[list[str]] = [[]]  # for each open group: the flag sets opened in it
+    i = 0
+    while i < len(s):
+        c = s[i]
+        m = _FLAGS.match(s, i) if c == "(" else None
+        if m:
+            if m.group(1):
+                out.append(f"(?{m.group(1)}:")
+                stack[-1].append(m.group(1))
+            i = m.end()
+            continue
+        end = i + 2 if c == "\\" else (_class_end(s, i) if c == "[" else i + 1)
+        end = len(s) if end == -1 else end
+        if c == "|":
+            opened = stack[-1]
+            out.append(")" * len(opened) + "|" + "".join(f"(?{f}:" for f in opened))
+        elif c == ")" and len(stack) > 1:
+            out.append(")" * len(stack.pop()) + ")")
+        else:
+            out.append(s[i:end])
+            if c == "(":
+                stack.append([])
+        i = end
+    return "".join(out) + ")" * len(stack[0])
 
 
 @functools.lru_cache(maxsize=1024)

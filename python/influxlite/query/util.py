@@ -7,7 +7,7 @@ from decimal import Decimal
 from .scanner import is_ident_char, is_ident_first_char
 from .tokens import Tok, lookup
 
-__all__ = ["go_trim_space", "quote_ident", "quote_string", "ident_needs_quotes", "parse_duration",
+__all__ = ["go_trim_space", "go_digits", "quote_ident", "quote_string", "ident_needs_quotes", "parse_duration",
            "format_duration", "go_duration_string", "go_float_v", "go_float_f3",
            "ErrInvalidDuration", "NS", "US", "MS", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK"]
 
@@ -28,6 +28,14 @@ INT64_MAX = (1 << 63) - 1
 class ErrInvalidDuration(ValueError):
     def __init__(self, msg: str = "invalid duration") -> None:
         super().__init__(msg)
+
+
+def go_digits(lit: str) -> int:
+    """The value of a run of ASCII digits (an INTEGER token, a duration's count) as Go's
+    ParseInt/ParseUint see it, without CPython's 4,300-digit limit on int(): past 20 significant
+    digits every caller's bound (int64, uint64) is exceeded, and 1 << 64 stands for the value."""
+    digits = lit.lstrip("0")
+    return int(digits or "0") if len(digits) <= 20 else 1 << 64
 
 
 def _wrap64(v: int) -> int:
@@ -51,7 +59,7 @@ def parse_duration(s: str) -> int:
             i += 1
         if i >= len(s) or i == start:
             raise ErrInvalidDuration()
-        n = int(s[start:i])
+        n = go_digits(s[start:i])
         if n > INT64_MAX:
             raise ErrInvalidDuration()
         measure, unit = n, s[i]
