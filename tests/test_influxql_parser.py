@@ -401,6 +401,25 @@ def test_go_flag_group_errors(rx, bad):
     assert str(ei.value) == f"error parsing regexp: invalid or unsupported Perl syntax: `{bad}` at line 1, char 27"
 
 
+@pytest.mark.parametrize("rx,msg", [
+    ("0[\u00c6-6]", "invalid character class range: `\u00c6-6`"),  # the fuzz finding (re.error at execution)
+    ("[z-a]", "invalid character class range: `z-a`"), ("[^z-a]", "invalid character class range: `z-a`"),
+    ("[\\x7f-\\x00]", "invalid character class range: `\\x7f-\\x00`"),
+    ("[\\x{10}-\\x{5}]", "invalid character class range: `\\x{10}-\\x{5}`"),
+    ("[\\n-\\t]", "invalid character class range: `\\n-\\t`"), ("[\\.-+]", "invalid character class range: `\\.-+`"),
+    ("[[:alpha:]z-a]", "invalid character class range: `z-a`"), ("[a-\\d]", "invalid escape sequence: `\\d`"),
+    ("[]-a]", None), ("[a-]", None), ("[-a]", None), ("[a-a]", None),
+])
+def test_character_class_ranges(rx, msg):
+    q = f"SELECT * FROM m WHERE x =~ /{rx}/"
+    if msg is None:
+        parse_statement(q).condition.rhs.compiled()
+        return
+    with pytest.raises(ParseError) as ei:
+        parse_query(q)
+    assert str(ei.value) == f"error parsing regexp: {msg} at line 1, char 27"
+
+
 @pytest.mark.xfail(strict=True, reason="Go's ungreedy flag (?U) has no Python re equivalent: the translation "
                                        "would have to swap every quantifier's greediness in its scope")
 def test_go_ungreedy_flag_compiles():

@@ -51,6 +51,46 @@ def _class_end(s: str, i: int) -> int:
     return -1
 
 
+_CLASS_ESCAPES = {"a": 7, "f": 12, "t": 9, "n": 10, "r": 13, "v": 11}
+
+
+def _class_char(s: str, j: int) -> tuple[int | None, int]:
+    """The rune at s[j] in a class and the index after it; None for a class (\\d, \\pL)."""
+    if s[j] != "\\":
+        return ord(s[j]), j + 1
+    c = s[j + 1:j + 2]
+    if c and c in "dDsSwW":
+        return None, j + 2
+    if c and c in "pP":
+        k = s.find("}", j + 2) if s.startswith("{", j + 2) else j + 2
+        return None, (len(s) if k == -1 else k + 1)
+    m = re.match(r"x(?:\{([0-9A-Fa-f]+)\}|([0-9A-Fa-f]{2}))|([0-7]{1,3})", s[j + 1:j + 24])
+    if m and (m.group(3) is None or m.group(3)[0] == "0"):
+        digits = m.group(1) or m.group(2)
+        return (int(digits, 16) if digits else int(m.group(3), 8)), j + 1 + m.end()
+    return _CLASS_ESCAPES.get(c, ord(c) if c else 0), j + 2
+
+
+def _check_class_ranges(s: str, i: int, end: int) -> None:
+    """Go's invalid character class range (`z-a`) in the class s[i:end]."""
+    j, stop = i + 1, end - 1  # stop: the closing ]
+    if j < stop and s[j] == "^":
+        j += 1
+    while j < stop:
+        k = s.find(":]", j + 2) if s.startswith("[:", j) else -1
+        if k != -1 and k + 2 <= stop:
+            j = k + 2
+            continue
+        start = j
+        lo, j = _class_char(s, j)
+        if lo is not None and j + 1 < stop and s[j] == "-":
+            hi, j = _class_char(s, j + 1)
+            if hi is None and s[j - 1] in "dDsSwW":  # `[a-\d]`: no class can end a range
+                raise GoRegexError("invalid escape sequence", s[j - 2:j])
+            if hi is not None and hi < lo:
+                raise GoRegexError("invalid character class range", s[start:j])
+
+
 def _check_escape(s: str, i: int) -> int:
     if i + 1 >= len(s):
         raise GoRegexError("trailing backslash at end of expression", "")
@@ -124,6 +164,7 @@ def check_go_regex(s: str) -> None:
             end = _class_end(s, i)
             if end == -1:
                 raise GoRegexError("missing closing ]", s[i:])
+            _check_class_ranges(s, i, end)
             i, prev = end, "atom"
         elif c == "(":
             end, flags_only = _perl_group(s, i) if s.startswith("(?", i) else (i + 1, False)
