@@ -420,6 +420,31 @@ def test_character_class_ranges(rx, msg):
     assert str(ei.value) == f"error parsing regexp: {msg} at line 1, char 27"
 
 
+@pytest.mark.parametrize("rx,bad", [
+    ("a\\x\\/y", "\\x/y"),  # the fuzz finding (re.error at execution)
+    ("a\\x", "\\x"), ("a\\x4", "\\x4"), ("a\\x{41", "\\x{41"), ("a\\x{4g}", "\\x{4g"),
+    ("a\\x{110000}", "\\x{110000"), ("a\\8", "\\8"), ("a\\1", "\\1"), ("a\\\u00e9", "\\\u00e9"), ("a\\E", "\\E"),
+])
+def test_escape_errors(rx, bad):
+    with pytest.raises(ParseError) as ei:
+        parse_query(f"SELECT * FROM m WHERE x =~ /{rx}/")
+    assert str(ei.value) == f"error parsing regexp: invalid escape sequence: `{bad}` at line 1, char 27"
+
+
+@pytest.mark.parametrize("rx,match,miss", [
+    ("a\\x{41}", "aA", "ax"), ("a\\x41", "aA", "ax"), ("a\\12", "a\n", "a1"), ("a\\0", "a\x00", "a0"),
+    ("[\\x{41}-\\x{5a}]+$", "QZ", "q"), ("\\Q(a\\E", "(a", "a"), ("\\\\x", "\\x", "x"),
+])
+def test_escapes_compile_as_go_reads_them(rx, match, miss):
+    pattern = parse_statement(f"SELECT * FROM m WHERE x =~ /{rx}/").condition.rhs.compiled()
+    assert (bool(pattern.search(match)), bool(pattern.search(miss))) == (True, False)
+
+
+@pytest.mark.xfail(strict=True, reason="Go's Unicode classes (\\pL, \\p{Greek}) have no Python re equivalent")
+def test_go_unicode_classes_compile():
+    assert parse_statement("SELECT * FROM m WHERE x =~ /\\pL/").condition.rhs.compiled().search("\u00e9")
+
+
 @pytest.mark.xfail(strict=True, reason="Go's ungreedy flag (?U) has no Python re equivalent: the translation "
                                        "would have to swap every quantifier's greediness in its scope")
 def test_go_ungreedy_flag_compiles():

@@ -13,7 +13,6 @@ import re
 
 __all__ = ["GoRegexError", "check_go_regex", "compile_go_regex"]
 
-_ESCAPE_LETTERS = set("afnrtvdDsSwWbBAzpPQEx")
 _POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
           "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
           "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ",
@@ -52,23 +51,58 @@ def _class_end(s: str, i: int) -> int:
 
 
 _CLASS_ESCAPES = {"a": 7, "f": 12, "t": 9, "n": 10, "r": 13, "v": 11}
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _hex_escape(s: str, i: int) -> tuple[int, int]:
+    """The rune and end of Go's `\\xHH` or `\\x{H...}` at s[i]; Go's error, quoting what it read."""
+    j = i + 2
+    if s.startswith("{", j):
+        r = n = 0
+        k = j + 1
+        while k < len(s):
+            c, k = s[k], k + 1
+            if c == "}" and n:
+                return r, k
+            if c not in _HEX or r * 16 + int(c, 16) > 0x10FFFF:
+                break
+            r, n = r * 16 + int(c, 16), n + 1
+        raise GoRegexError("invalid escape sequence", s[i:k])
+    if len(s) >= j + 2 and s[j] in _HEX and s[j + 1] in _HEX:
+        return int(s[j:j + 2], 16), j + 2
+    raise GoRegexError("invalid escape sequence", s[i:j + 2])
+
+
+def _escape(s: str, i: int, letters: str) -> tuple[int | None, int]:
+    """The rune of the escape at s[i] and its end, as Go's parseEscape reads it; None for the
+    classes and assertions Go's parser takes before it (``letters``: those allowed here)."""
+    if i + 1 >= len(s):
+        raise GoRegexError("trailing backslash at end of expression", "")
+    c = s[i + 1]
+    if c == "x":
+        return _hex_escape(s, i)
+    if c == "0" or (c in "1234567" and s[i + 2:i + 3] in tuple("01234567")):
+        k = i + 2
+        while k < min(len(s), i + 4) and s[k] in "01234567":
+            k += 1
+        return int(s[i + 1:k], 8), k
+    if c in letters:
+        if c in "pP":
+            k = s.find("}", i + 2) if s.startswith("{", i + 2) else i + 2
+            return None, (len(s) if k == -1 else k + 1)
+        return None, i + 2
+    if c in _CLASS_ESCAPES:
+        return _CLASS_ESCAPES[c], i + 2
+    if c.isascii() and not c.isalnum():
+        return ord(c), i + 2
+    raise GoRegexError("invalid escape sequence", s[i:i + 2])
 
 
 def _class_char(s: str, j: int) -> tuple[int | None, int]:
     """The rune at s[j] in a class and the index after it; None for a class (\\d, \\pL)."""
     if s[j] != "\\":
         return ord(s[j]), j + 1
-    c = s[j + 1:j + 2]
-    if c and c in "dDsSwW":
-        return None, j + 2
-    if c and c in "pP":
-        k = s.find("}", j + 2) if s.startswith("{", j + 2) else j + 2
-        return None, (len(s) if k == -1 else k + 1)
-    m = re.match(r"x(?:\{([0-9A-Fa-f]+)\}|([0-9A-Fa-f]{2}))|([0-7]{1,3})", s[j + 1:j + 24])
-    if m and (m.group(3) is None or m.group(3)[0] == "0"):
-        digits = m.group(1) or m.group(2)
-        return (int(digits, 16) if digits else int(m.group(3), 8)), j + 1 + m.end()
-    return _CLASS_ESCAPES.get(c, ord(c) if c else 0), j + 2
+    return _escape(s, j, "dDsSwWpP")
 
 
 def _check_class_ranges(s: str, i: int, end: int) -> None:
@@ -84,22 +118,19 @@ def _check_class_ranges(s: str, i: int, end: int) -> None:
         start = j
         lo, j = _class_char(s, j)
         if lo is not None and j + 1 < stop and s[j] == "-":
-            hi, j = _class_char(s, j + 1)
-            if hi is None and s[j - 1] in "dDsSwW":  # `[a-\d]`: no class can end a range
-                raise GoRegexError("invalid escape sequence", s[j - 2:j])
+            hi_start = j + 1
+            hi, j = _class_char(s, hi_start)
+            if hi is None:  # `[a-\d]`: no class can end a range
+                raise GoRegexError("invalid escape sequence", s[hi_start:hi_start + 2])
             if hi is not None and hi < lo:
                 raise GoRegexError("invalid character class range", s[start:j])
 
 
 def _check_escape(s: str, i: int) -> int:
-    if i + 1 >= len(s):
-        raise GoRegexError("trailing backslash at end of expression", "")
-    c = s[i + 1]
-    if c.isascii() and c.isalpha() and c not in _ESCAPE_LETTERS:
-        raise GoRegexError("invalid escape sequence", s[i:i + 2])
-    if c in "123456789":
-        raise GoRegexError("invalid escape sequence", s[i:i + 2])
-    return i + 2
+    if s.startswith("Q", i + 1):  # \\Q...\\E: all literal
+        k = s.find("\\\\E", i + 2)
+        return len(s) if k == -1 else k + 2
+    return _escape(s, i, "dDsSwWpPbBAz")[1]
 
 
 def _repeat_count(digits: str) -> int:
@@ -196,7 +227,17 @@ def _translate(s: str) -> str:
     for name, body in _POSIX.items():
         out = out.replace(f"[:{name}:]", body).replace(f"[:^{name}:]", "")
     out = re.sub(r"\\Q(.*?)(\\E|$)", lambda m: re.escape(m.group(1)), out)
-    return _scoped_flags(out)
+    return _scoped_flags(re.sub(r"\\(x\{[0-9A-Fa-f]+\}|[0-7]{1,3}|.)", _go_escape, out, flags=re.S))
+
+
+def _go_escape(m: re.Match) -> str:
+    """Go's `\\x{41}` and octal `\\12` (a group reference to Python) as Python's `\\U...`."""
+    e = m.group(1)
+    if e.startswith("x{"):
+        return "\\U%08x" % int(e[2:-1], 16)
+    if e[0] in "01234567":
+        return "\\U%08x" % int(e, 8)
+    return m.group(0)
 
 
 def _scoped_flags(s: str) -> str:
