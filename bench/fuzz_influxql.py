@@ -15,6 +15,9 @@ Findings:
 - a /regex/ the parser accepted (Go's regexp/syntax would compile it) whose Python translation
   (``RegexLiteral.compiled()``, what execution uses) raises.
 
+Findings reported and left open (bench/RESULTS.md, xfail tests) are let through so that a run
+goes on: Go's (?U) and \\p classes, and rendering's RecursionError on very deep trees.
+
     python -m pip install atheris==3.0.0      # into the machine's Python, not a CI dependency
     python bench/fuzz_influxql.py -max_total_time=600 CORPUS_DIR
 
@@ -75,7 +78,10 @@ def split(data: bytes) -> tuple[str, dict | None] | None:
 
 
 def check_rendering(stmt) -> None:
-    rendered = str(stmt)
+    try:
+        rendered = str(stmt)
+    except RecursionError:
+        return  # known, left open: rendering recurses (some hundreds of parentheses, ~1,000 ORs)
     if "[REDACTED]" in rendered:
         return
     try:
