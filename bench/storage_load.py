@@ -9,13 +9,21 @@
   write for 1 to 8 writer threads of small batches.
 
     python bench/storage_load.py [POINTS]
+
+* a compaction's memory and time: ``merge [POINTS] [OTHER_PYTHON_DIR]`` loads POINTS points
+  (default 20M) into one shard, then, in a fresh process for each, merges all of its files into
+  one (the largest merge a compaction can make) and reports that process's peak RSS and the
+  merge's time; with OTHER_PYTHON_DIR (an exported ``python/`` of another commit, with its
+  native module) the same merge runs on a copy of the shard with that code too.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -115,7 +123,69 @@ def group_commit() -> list[tuple[str, str, str]]:
     return rows
 
 
+def merge_child(shard_dir: str, series_dir: str) -> None:
+    """Merges every file of the shard into one; prints RSS before, peak RSS and seconds."""
+    from influxlite.seriesfile import SeriesFile
+    from influxlite.shard import Shard
+    from influxlite.storage.compaction import Job
+    from influxlite.storage.compactor import Compactor
+
+    sf = SeriesFile(series_dir)
+    shard = Shard(shard_dir, 1, sf, cache_max_size=1 << 30).open()
+    files = shard.manifest.of(b"cpu")
+    rss0 = _status("VmRSS")
+    t0 = time.perf_counter()
+    with shard._compact_lock:
+        Compactor(shard).run([Job("merge", b"cpu", files, max(f.level for f in files) + 1)])
+    elapsed = time.perf_counter() - t0
+    print(json.dumps({"files": len(files), "rows": sum(f.rows for f in files), "rss_before": rss0,
+                      "peak": _status("VmHWM"), "seconds": elapsed, "left": len(shard.manifest.of(b"cpu"))}))
+    shard.close(compact=False)
+    sf.close()
+
+
+def _status(key: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key + ":"))
+
+
+def merge_memory(total: int, other: str | None) -> list[tuple[str, str, str]]:
+    root = tempfile.mkdtemp(prefix="influxlite-merge-")
+    e = Engine(root, retention_check_interval=0).open(start_services=False)
+    e.meta.create_database("db")
+    for k in range(total // BATCH):
+        e.write_points("db", None, batch(k))
+    (shard,) = e._shards.values()
+    shard.wait_for_compaction()
+    shard_dir, series_dir = shard.path, shard.series_file.path
+    e.close()  # its full compaction writes the cache out (time-ordered files do not overlap: no merge)
+    rows = []
+    for label, path in (("this commit", None), ("other code", other)):
+        if label == "other code" and path is None:
+            continue
+        work = tempfile.mkdtemp(prefix="influxlite-merge-run-")
+        shutil.copytree(shard_dir, os.path.join(work, "shard"))
+        shutil.copytree(series_dir, os.path.join(work, "series"))
+        env = dict(os.environ, **({"PYTHONPATH": path} if path else {}))
+        out = subprocess.run([sys.executable, __file__, "merge-child", os.path.join(work, "shard"),
+                              os.path.join(work, "series")], env=env, check=True, capture_output=True, text=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        shutil.rmtree(work, ignore_errors=True)
+        rows.append((f"merge of {r['files']} files, {r['rows']:,} points into {r['left']} ({label})",
+                     f"{r['peak'] / 2**20:,.0f} MiB peak RSS, {r['seconds']:.1f} s",
+                     f"RSS {r['rss_before'] / 2**20:,.0f} MiB before the merge"))
+    shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["merge-child"]:
+        return merge_child(sys.argv[2], sys.argv[3])
+    if sys.argv[1:2] == ["merge"]:
+        rows = merge_memory(int(sys.argv[2]) if len(sys.argv) > 2 else 20_000_000, (sys.argv[3:4] or [None])[0])
+        print("| measure | result | note |\n|---|---:|---|")
+        print("\n".join("| " + " | ".join(r) + " |" for r in rows))
+        return
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
     rows = group_commit() + write_amplification(total)
     print(f"implementation: {_backend.implementation}, cores: {os.cpu_count()}\n")

@@ -1,5 +1,7 @@
 """Carries out a shard's compactions: writing a cache out as Parquet files and running the
 planner's jobs (``storage.compaction``). The shard holds its compaction lock around each use.
+A merge streams its inputs into the new file range by range (``storage.merge``), so its memory
+does not grow with the files' sizes.
 
 The order of every step is what makes a crash at any point harmless: new files get new ids and
 are durable before the manifest lists them; the manifest is durable before the files it no
@@ -13,7 +15,7 @@ import os
 
 from .. import _backend
 from .._fsync import make_dirs
-from . import parquet
+from . import merge, parquet
 from .arrow import snapshot_to_table
 from .compaction import Job
 from .manifest import FileInfo
@@ -86,11 +88,9 @@ class Compactor:
         added: list[FileInfo] = []
         try:
             if job.kind != "drop":
-                merged = parquet.merge([s.read_file(f, tombstones=tombs) for f in job.inputs])
-                if merged.num_rows:
-                    lo = min(f.seq_min for f in job.inputs)
-                    hi = max(f.seq_max for f in job.inputs)
-                    added.append(self._write(job.measurement, fid, merged, job.level, lo, hi))
+                info = self._merge(job, fid, tombs)
+                if info is not None:
+                    added.append(info)
             with s._write_lock:
                 self._commit(job.inputs, added)
         except BaseException:
@@ -99,16 +99,40 @@ class Compactor:
         s.stats["bytes_rewritten"] += sum(f.size for f in added)
         self._discard(job.inputs)
 
+    def _merge(self, job: Job, fid: int, tombs) -> FileInfo | None:
+        """The job's inputs merged into one new file, streamed range by range (``storage.merge``:
+        memory bounded whatever the inputs' sizes); None when no row is left."""
+        s = self.shard
+        m = job.measurement
+        rel, path = self._path(m, fid)
+        inputs = [(os.path.join(s.path, f.path), f) for f in job.inputs]
+        lo, hi = min(f.seq_min for f in job.inputs), max(f.seq_max for f in job.inputs)
+        try:
+            info = merge.merge_files(inputs, tombs, path, m, s.fields.types(m), s.series_file.series_key,
+                                     s.series_file.invert, sync=s._sync)
+        except merge.SchemaMismatch:  # a series with tags no input has a column for: merged whole
+            merged = parquet.merge([s.read_file(f, tombstones=tombs) for f in job.inputs])
+            return self._write(m, fid, merged, job.level, lo, hi) if merged.num_rows else None
+        return None if info is None else self._info(m, fid, rel, job.level, lo, hi, info)
+
     # --- files and the manifest ----------------------------------------------------------------
+
+    def _path(self, m: bytes, fid: int) -> tuple[str, str]:
+        """(path in the shard, full path) of a new file, its directory made."""
+        rel = os.path.join("parquet", parquet.dir_name(m), f"{fid:08d}.parquet")
+        path = os.path.join(self.shard.path, rel)
+        make_dirs(os.path.dirname(path))
+        return rel, path
 
     def _write(self, m: bytes, fid: int, table, level: int, seq_min: int, seq_max: int) -> FileInfo:
         s = self.shard
-        rel = os.path.join("parquet", parquet.dir_name(m), f"{fid:08d}.parquet")
-        path = os.path.join(s.path, rel)
-        make_dirs(os.path.dirname(path))
+        rel, path = self._path(m, fid)
         table = parquet.add_tags(table, s.series_file.series_key, s.series_file.invert)
         info = parquet.write(path, table, m, s.fields.types(m), sync=s._sync)
-        s.stats["files_written"] += 1
+        return self._info(m, fid, rel, level, seq_min, seq_max, info)
+
+    def _info(self, m: bytes, fid: int, rel: str, level: int, seq_min: int, seq_max: int, info: dict) -> FileInfo:
+        self.shard.stats["files_written"] += 1
         return FileInfo(fid, m, rel, level, seq_min, seq_max, info["rows"], info["min_time"], info["max_time"],
                         info["size"], info["crc32"])
 

@@ -56,7 +56,11 @@ def add_tags(table: pa.Table, series_key_of, invert=None) -> pa.Table:
         if name in field_cols or name in ("time", "series_id"):
             name += "::tag"
         values = pa.array(by_key[k], pa.string())
-        table = table.append_column(name, pa.DictionaryArray.from_arrays(positions, values))
+        indices = positions
+        if values.null_count:  # a series without the tag: a null index (Parquet's writer refuses null values)
+            indices = pc.if_else(pc.take(values.is_valid(), positions), positions, None)
+            values = values.fill_null("")
+        table = table.append_column(name, pa.DictionaryArray.from_arrays(indices, values))
         tag_cols.append(name)
     return table.select(["time", "series_id", *tag_cols, *field_cols])  # tags before fields
 
@@ -95,31 +99,61 @@ def _tags_inverted(ids: list[int], invert) -> dict[bytes, list]:
 def write(path: str, table: pa.Table, measurement: bytes, field_types: dict[bytes, str], *,
           sync: bool = True) -> dict:
     """Writes one file (a temporary name, fsynced, renamed, directory fsynced); returns its
-    ``rows``, ``min_time``, ``max_time`` and ``size``. The file's metadata names the measurement
-    and its fields (``influxlite.measurement``: the name's bytes)."""
+    ``rows``, ``min_time``, ``max_time``, ``size`` and ``crc32``. The file's metadata names the
+    measurement and its fields (``influxlite.measurement``: the name's bytes)."""
+    return write_chunks(path, table.schema, [table], measurement, field_types, sync=sync)
+
+
+def write_chunks(path: str, schema: pa.Schema, chunks, measurement: bytes, field_types: dict[bytes, str], *,
+                 sync: bool = True) -> dict:
+    """As ``write``, from tables of ``schema`` (an iterable, consumed while the file is
+    written), in their order. Row groups are ``ROW_GROUP_SIZE`` rows whatever the chunks' sizes
+    (a chunk's tail is written with the next one), so the file is the one ``write`` makes of
+    the chunks concatenated."""
     meta = {
         b"influxlite.measurement": measurement,
         b"influxlite.fields": b",".join(k + b":" + t.encode() for k, t in field_types.items()),
     }
-    table = table.replace_schema_metadata(meta)
+    schema = schema.with_metadata(meta)
     encodings = {"time": "DELTA_BINARY_PACKED", "series_id": "DELTA_BINARY_PACKED"}
-    for f in table.schema:
+    for f in schema:
         if pa.types.is_floating(f.type):
             encodings[f.name] = "BYTE_STREAM_SPLIT"
         elif pa.types.is_integer(f.type):
             encodings[f.name] = "DELTA_BINARY_PACKED"
-    dictionary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+    totals = {"rows": 0, "min_time": None, "max_time": None}
 
     def write_to(tmp: str) -> None:
-        pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary,
-                       column_encoding=encodings, write_statistics=True, row_group_size=ROW_GROUP_SIZE,
-                       write_page_checksum=True)
+        with pq.ParquetWriter(tmp, schema, compression=COMPRESSION, use_dictionary=dictionary,
+                              column_encoding=encodings, write_statistics=True,
+                              write_page_checksum=True) as writer:
+            tail = schema.empty_table()
+            for chunk in chunks:
+                _count(totals, chunk)
+                t = pa.concat_tables([tail, chunk]) if tail.num_rows else chunk
+                whole = t.num_rows - t.num_rows % ROW_GROUP_SIZE
+                if whole:
+                    writer.write_table(t.slice(0, whole), row_group_size=ROW_GROUP_SIZE)
+                tail = t.slice(whole)
+            if tail.num_rows or totals["rows"] == 0:
+                writer.write_table(tail, row_group_size=ROW_GROUP_SIZE)
 
     atomic_write(path, write_to, sync=sync)
-    times = table.column("time").cast(pa.int64())
-    bounds = pc.min_max(times).as_py() if table.num_rows else {"min": 0, "max": -1}
     size, crc = file_checksum(path)
-    return {"rows": table.num_rows, "min_time": bounds["min"], "max_time": bounds["max"], "size": size, "crc32": crc}
+    if totals["rows"] == 0:
+        totals.update(min_time=0, max_time=-1)
+    return {**totals, "size": size, "crc32": crc}
+
+
+def _count(totals: dict, chunk: pa.Table) -> None:
+    if not chunk.num_rows:
+        return
+    bounds = pc.min_max(chunk.column("time").cast(pa.int64())).as_py()
+    totals["rows"] += chunk.num_rows
+    lo, hi = totals["min_time"], totals["max_time"]
+    totals["min_time"] = bounds["min"] if lo is None else min(lo, bounds["min"])
+    totals["max_time"] = bounds["max"] if hi is None else max(hi, bounds["max"])
 
 
 class ParquetDamagedError(OSError):
