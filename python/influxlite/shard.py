@@ -34,7 +34,6 @@ import threading
 import time
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _backend
 from ._fsync import make_dirs, remove_tmp
@@ -43,6 +42,7 @@ from .storage import WAL, FieldRegistry
 from .storage import compaction, parquet
 from .storage.arrow import column_name, schema, snapshot_to_table
 from .storage.manifest import FileInfo, Manifest, Tombstone
+from .storage.merge import without_deleted
 from .stats import Statistic, registry
 from .tsi import Index
 
@@ -438,16 +438,8 @@ class Shard:
                   threads: bool = True) -> pa.Table:
         """A Parquet file's rows, less what the tombstones that apply to it delete."""
         t = parquet.read(os.path.join(self.path, f.path), ids, tmin, tmax, columns, threads)
-        for tomb in self.manifest.tombstones if tombstones is None else tombstones:
-            if not tomb.applies_to(f) or t.num_rows == 0:
-                continue
-            times = t.column("time").cast(pa.int64())
-            hit = pc.and_(pc.greater_equal(times, tomb.tmin), pc.less_equal(times, tomb.tmax))
-            if tomb.series_ids is not None:
-                hit = pc.and_(hit, pc.is_in(t.column("series_id"),
-                                            value_set=pa.array(sorted(tomb.series_ids), pa.uint64())))
-            t = t.filter(pc.invert(hit))
-        return t
+        tombs = self.manifest.tombstones if tombstones is None else tombstones
+        return without_deleted(t, [tomb for tomb in tombs if tomb.applies_to(f)])
 
     def measurement_names(self) -> list[bytes]:
         return self.index.measurement_names()

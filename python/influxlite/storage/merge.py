@@ -59,17 +59,21 @@ class _Input:
             t = self.pf.read_row_groups(groups, columns=cols)
         except (OSError, pa.ArrowException, ValueError, IndexError) as e:
             raise parquet.ParquetDamagedError(f"{self.path}: damaged Parquet file: {e}") from e
-        t = _cut(t, lo, hi)
-        for tomb in self.tombstones:
-            if t.num_rows == 0:
-                break
-            times = t.column("time").cast(pa.int64())
-            hit = pc.and_(pc.greater_equal(times, tomb.tmin), pc.less_equal(times, tomb.tmax))
-            if tomb.series_ids is not None:
-                ids = pa.array(sorted(tomb.series_ids), pa.uint64())
-                hit = pc.and_(hit, pc.is_in(t.column("series_id"), value_set=ids))
-            t = t.filter(pc.invert(hit))
-        return t
+        return without_deleted(_cut(t, lo, hi), self.tombstones)
+
+
+def without_deleted(t: pa.Table, tombstones) -> pa.Table:
+    """A file's rows less what the tombstones delete (the caller picks those that apply to it)."""
+    for tomb in tombstones:
+        if t.num_rows == 0:
+            break
+        times = t.column("time").cast(pa.int64())
+        hit = pc.and_(pc.greater_equal(times, tomb.tmin), pc.less_equal(times, tomb.tmax))
+        if tomb.series_ids is not None:
+            ids = pa.array(sorted(tomb.series_ids), pa.uint64())
+            hit = pc.and_(hit, pc.is_in(t.column("series_id"), value_set=ids))
+        t = t.filter(pc.invert(hit))
+    return t
 
 
 def _group_keys(bounds: tuple) -> tuple[tuple, tuple]:
