@@ -103,8 +103,12 @@ def TestOneInput(data: bytes) -> None:
         q = parse_query(text, params)
     except ParseError:
         return
+    # A bound regex can stand where no regex can be written (`s = $r`): InfluxDB 1.6.7 parses
+    # that too, and its String() does not parse back either. Rendering is checked without them.
+    bound_regex = any(isinstance(v, dict) and "regex" in v for v in (params or {}).values())
     for stmt in q.statements:
-        check_rendering(stmt)
+        if not bound_regex:
+            check_rendering(stmt)
         for node in walk(stmt):
             if isinstance(node, RegexLiteral):
                 check_regex(node)
