@@ -41,10 +41,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 with atheris.instrument_imports(include=["influxlite.query"]):
-    from influxlite.query import ParseError, RegexLiteral, parse_query
+    from influxlite.query import Call, ParseError, RegexLiteral, parse_query
     from influxlite.query.ast_expr import walk
     from influxlite.query.params import load_params_json
-    from influxlite.query.util import go_trim_space
+    from influxlite.query.util import go_trim_space, ident_needs_quotes
 
 PARAMS = {"p": 1, "f": 1.5, "s": "it's", "b": True, "i": {"identifier": "a b"}, "r": {"regex": "a/b"},
           "d": {"duration": "1h"}, "n": {"integer": -5}, "x": {"regex": 3}, "bad": {"regex": "("},
@@ -78,6 +78,8 @@ def split(data: bytes) -> tuple[str, dict | None] | None:
 
 
 def check_rendering(stmt) -> None:
+    if any(isinstance(n, Call) and ident_needs_quotes(n.name) for n in walk(stmt)):
+        return  # Go's Call.String() writes the name bare: InfluxDB's rendering does not parse back either
     try:
         rendered = str(stmt)
     except RecursionError:
