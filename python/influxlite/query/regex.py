@@ -243,7 +243,8 @@ def _go_escape(m: re.Match) -> str:
 def _scoped_flags(s: str) -> str:
     """Go's `(?flags)` holds to the end of its group, across `|`; Python takes such flags only
     at the start of a pattern. Each becomes a scoped `(?flags:...)`, closed and opened again at
-    every `|` of its group and closed where the group ends; `(?)` sets nothing and goes."""
+    every `|` of its group and closed where the group ends; `(?)` sets nothing and goes. An
+    assertion under a repetition (`^*`, `\\b+`) goes in a group, which Python can repeat."""
     out: list[str] = []
     stack: list[list[str]] = [[]]  # for each open group: the flag sets opened in it
     i = 0
@@ -258,7 +259,9 @@ def _scoped_flags(s: str) -> str:
             continue
         end = i + 2 if c == "\\" else (_class_end(s, i) if c == "[" else i + 1)
         end = len(s) if end == -1 else end
-        if c == "|":
+        if (c in "^$" or s[i:end] in ("\\b", "\\B", "\\A", "\\Z")) and s[end:end + 1] in tuple("*+?{"):
+            out.append(f"(?:{s[i:end]})")  # Go repeats an assertion (`^*`); Python: nothing to repeat
+        elif c == "|":
             opened = stack[-1]
             out.append(")" * len(opened) + "|" + "".join(f"(?{f}:" for f in opened))
         elif c == ")" and len(stack) > 1:
