@@ -223,16 +223,21 @@ def check_go_regex(s: str) -> None:
 
 
 def _translate(s: str) -> str:
-    out = s.replace("\\z", "\\Z")
+    out = s
     for name, body in _POSIX.items():
         out = out.replace(f"[:{name}:]", body).replace(f"[:^{name}:]", "")
-    out = re.sub(r"\\Q(.*?)(\\E|$)", lambda m: re.escape(m.group(1)), out)
-    return _scoped_flags(re.sub(r"\\(x\{[0-9A-Fa-f]+\}|[0-7]{1,3}|.)", _go_escape, out, flags=re.S))
+    # one pass over the escapes, left to right, so that `\\\\Q` is a backslash and a Q
+    out = re.sub(r"\\(?:Q(.*?)(?:\\E|$)|(x\{[0-9A-Fa-f]+\}|[0-7]{1,3}|.))", _go_escape, out, flags=re.S)
+    return _scoped_flags(out)
 
 
 def _go_escape(m: re.Match) -> str:
-    """Go's `\\x{41}` and octal `\\12` (a group reference to Python) as Python's `\\U...`."""
-    e = m.group(1)
+    """Go's `\\Q...\\E`, `\\z`, `\\x{41}` and octal `\\12` (a group reference to Python) for Python."""
+    if m.group(1) is not None:
+        return re.escape(m.group(1))
+    e = m.group(2)
+    if e == "z":
+        return "\\Z"
     if e.startswith("x{"):
         return "\\U%08x" % int(e[2:-1], 16)
     if e[0] in "01234567":
