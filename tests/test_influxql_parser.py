@@ -444,6 +444,7 @@ def test_escape_errors(rx, bad):
     ("[\\x{41}-\\x{5a}]+$", "QZ", "q"), ("\\Q(a\\E", "(a", "a"), ("\\\\x", "\\x", "x"),
     ("^*a", "ba", "b"), ("\\b+a", "x a", "xa"), ("a\\z{2}", "a", "b"), ("\\^*a", "a", "b"),  # Go repeats assertions
     ("a\\\\Qb", "a\\Qb", "ab"), ("a\\\\z", "a\\z", "az"),  # an escaped backslash, then a letter
+    ("(\\Qa)\\E)", "a)", "a"),  # the fuzz finding: the checker looked for \\E, not \E
 ])
 def test_escapes_compile_as_go_reads_them(rx, match, miss):
     pattern = parse_statement(f"SELECT * FROM m WHERE x =~ /{rx}/").condition.rhs.compiled()

@@ -127,8 +127,8 @@ def _check_class_ranges(s: str, i: int, end: int) -> None:
 
 
 def _check_escape(s: str, i: int) -> int:
-    if s.startswith("Q", i + 1):  # \\Q...\\E: all literal
-        k = s.find("\\\\E", i + 2)
+    if s.startswith("Q", i + 1):  # \Q...\E: all literal, to the first \E
+        k = s.find("\\E", i + 2)
         return len(s) if k == -1 else k + 2
     return _escape(s, i, "dDsSwWpPbBAz")[1]
 
