@@ -380,6 +380,18 @@ def test_deep_nesting_is_a_parse_error():
     assert str(parse_statement(q)) == q
 
 
+@pytest.mark.parametrize("select,msg", [
+    ("SELECT mean&(v) INTO m2 FROM m GROUP BY time(1%m)", "time dimension must have duration argument"),  # fuzz
+    ("SELECT v INTO m2 FROM m GROUP BY time(v)", "time dimension must have duration argument"),
+    ("SELECT v INTO m2 FROM m GROUP BY time(1m, 2m, 3m)", "time dimension expected 1 or 2 arguments"),
+])
+def test_raw_continuous_query_with_a_bad_time_dimension(select, msg):
+    # a raw SELECT skips the GROUP BY time(...) check; InfluxDB 1.6.7 answers these without a position
+    with pytest.raises(ParseError) as ei:
+        parse_query(f"CREATE CONTINUOUS QUERY cq ON db BEGIN {select} END")
+    assert str(ei.value) == msg
+
+
 @pytest.mark.xfail(strict=True, raises=RecursionError,
                    reason="rendering (and the executor, which renders) recurses once per level: ~1,000 "
                           "ORs (a Grafana variable with many values) exceed Python's recursion limit")

@@ -260,7 +260,10 @@ def walk_sources(sources):
 
 
 def _validate_cq(stmt) -> None:
-    interval = stmt.source.group_by_interval()
+    try:  # a raw query's GROUP BY time(v) gets here: InfluxDB's parse error, without a position
+        interval = stmt.source.group_by_interval()
+    except ValueError as e:
+        raise ParseError(str(e)) from None
     if stmt.resample_for != 0:
         if stmt.resample_every != 0 and stmt.resample_every > interval:
             interval = stmt.resample_every
