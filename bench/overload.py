@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.parse
 
-from soak import pct, proc_stats, start_server
+from soak import pct, proc_stats, send, start_server
 
 HEAVY = [
     "SELECT mean(usage), max(usage), count(n) FROM cpu GROUP BY time(1m), host",
@@ -84,15 +84,8 @@ class Load:
             body = self.payloads[i % len(self.payloads)]
             i += self.args.writers
             t = time.perf_counter()
-            try:
-                conn.request("POST", "/write?db=overload", body=body)
-                resp = conn.getresponse()
-                data = resp.read()
-                ok = resp.status == 204
-            except OSError as e:
-                ok, data = False, str(e).encode()
-                conn.close()
-                conn = self.conn()
+            conn, status, data = send(conn, self.conn, "POST", "/write?db=overload", body)
+            ok = status == 204
             ph = self.phase
             with ph.lock:
                 if ok:
@@ -108,15 +101,9 @@ class Load:
             text = HEAVY[i % len(HEAVY)]
             i += 1
             t = time.perf_counter()
-            try:
-                conn.request("GET", "/query?" + urllib.parse.urlencode({"db": "overload", "q": text}))
-                resp = conn.getresponse()
-                data = resp.read()
-                ok = resp.status == 200 and b'"error"' not in data
-            except OSError as e:
-                ok, data = False, str(e).encode()
-                conn.close()
-                conn = self.conn()
+            conn, status, data = send(conn, self.conn, "GET",
+                                      "/query?" + urllib.parse.urlencode({"db": "overload", "q": text}))
+            ok = status == 200 and b'"error"' not in data
             ph = self.phase
             with ph.lock:
                 if ok:

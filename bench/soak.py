@@ -59,6 +59,18 @@ def proc_stats(pid: int) -> dict:
     return out
 
 
+def send(conn: http.client.HTTPConnection, make_conn, method: str, path: str, body=None):
+    """One request on a keep-alive connection: ``(conn, status, data)``; on a socket error the
+    connection is replaced (status 0, the error as data)."""
+    try:
+        conn.request(method, path, body=body)
+        resp = conn.getresponse()
+        return conn, resp.status, resp.read()
+    except OSError as e:
+        conn.close()
+        return make_conn(), 0, str(e).encode()
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -90,15 +102,8 @@ class Load:
                 lines.append(f"cpu,host=h{s % 100},series=s{s} usage={(s * 7 + n) % 100}.5,n={n}i {now + i}")
             body = ("\n".join(lines) + "\n").encode()
             t = time.perf_counter()
-            try:
-                conn.request("POST", "/write?db=soak", body=body)
-                resp = conn.getresponse()
-                data = resp.read()
-                ok = resp.status == 204
-            except OSError as e:
-                ok, data = False, str(e).encode()
-                conn.close()
-                conn = self._conn()
+            conn, status, data = send(conn, self._conn, "POST", "/write?db=soak", body)
+            ok = status == 204
             with self.lock:
                 if ok:
                     self.points += len(lines)
@@ -114,15 +119,9 @@ class Load:
             text = QUERIES[i % len(QUERIES)]
             i += 1
             t = time.perf_counter()
-            try:
-                conn.request("GET", "/query?" + urllib.parse.urlencode({"db": "soak", "q": text}))
-                resp = conn.getresponse()
-                data = resp.read()
-                ok = resp.status == 200 and b'"error"' not in data
-            except OSError as e:
-                ok, data = False, str(e).encode()
-                conn.close()
-                conn = self._conn()
+            conn, status, data = send(conn, self._conn, "GET",
+                                      "/query?" + urllib.parse.urlencode({"db": "soak", "q": text}))
+            ok = status == 200 and b'"error"' not in data
             with self.lock:
                 if ok:
                     self.query_lat.append(time.perf_counter() - t)
